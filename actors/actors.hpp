@@ -1,0 +1,28 @@
+// How each actor is started. Each actor's behaviour lives in the .cpp named after it.
+#pragma once
+
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/io/middleman.hpp>
+
+#include "actors/server.hpp"
+
+namespace troupe::actors {
+
+// On the I/O loop (a broker without a socket), so that connections reach it without a thread hop.
+slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t index, int first_slot,
+                                  int last_slot);
+// Binds every address of `bind` (Redis's syntax: "* -::*", "127.0.0.1 -::1") on `port`.
+caf::expected<listener_actor> spawn_listener(caf::io::middleman& mm, server& srv, const std::string& bind,
+                                             uint16_t port);
+node_actor spawn_node(caf::actor_system& sys, server& srv);
+inspector_actor spawn_inspector(caf::actor_system& sys, server& srv);
+
+// Fills an actor_status with what every actor reports.
+template <class Self, class Detail>
+actor_status make_status(Self* self, const std::string& name, const char* kind, uint64_t handled,
+                         std::string summary, Detail detail);
+
+} // namespace troupe::actors

@@ -1,0 +1,90 @@
+// connection: one per client socket, forked by the listener onto the I/O loop. It parses what the
+// socket has, routes each command (answered here, batched to the slot_range owning its keys, or run
+// under the locks of several slot_ranges), and writes the replies back in order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/io/all.hpp>
+
+#include "actors/server.hpp"
+#include "keyspace/session.hpp"
+#include "protocol/request_parser.hpp"
+
+namespace troupe::actors {
+
+using connection_broker = caf::io::typed_broker<
+  caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
+  caf::reacts_to<caf::io::data_transferred_msg>, caf::reacts_to<reply_batch>, caf::reacts_to<locked_atom, uint32_t>,
+  caf::replies_to<clients_atom>::with<keyspace::client_info>, caf::replies_to<kill_atom, kill_request>::with<bool>,
+  caf::reacts_to<timeout_atom>, caf::replies_to<status_atom>::with<actor_status>>;
+
+struct connection_state {
+  static inline const char* name = "connection";
+
+  server* srv = nullptr;
+  caf::io::connection_handle hdl;
+  std::string actor_name;
+  std::shared_ptr<const routing_table> routing;
+  keyspace::session sess;
+  keyspace::session_settings sset;
+  uint64_t sset_version = ~0ull;
+  std::string debug_mode = "no";
+  int64_t timeout_s = 0;
+
+  // Input.
+  protocol::request_parser parser;
+  std::string in;
+  size_t pos = 0;
+  keyspace::args_t args;
+  std::vector<int> keypos;
+
+  // The segment being built or in flight: replies go out in `parts` order. A part is a reply from
+  // a slot_range (source = its index, index = position in its batch) or a local one (source -1).
+  struct part {
+    int32_t source;
+    uint32_t index;
+  };
+  uint64_t segment = 1;
+  std::vector<part> parts;
+  std::vector<command_batch> batches;     // per slot_range
+  std::vector<uint32_t> batch_size;       // commands placed per slot_range
+  std::vector<uint16_t> used;             // slot_ranges with commands in this segment
+  std::vector<reply_batch> replies;       // per slot_range
+  size_t outstanding = 0;
+  std::string local;
+  std::vector<uint32_t> local_ends;
+
+  // A command that must run alone, after the segment before it has completed (multi-actor data
+  // commands, INFO, CLIENT LIST ...). Its arguments are copied here.
+  bool busy = false;
+  bool has_deferred = false;
+  std::vector<std::string> deferred;
+  int deferred_cmd = -1;
+  std::vector<int> deferred_keys;
+
+  // A data command run here under the locks of several slot_ranges.
+  std::vector<uint16_t> lock_targets;
+  size_t locks_granted = 0;
+
+  bool close_after_flush = false;
+  bool closing = false;
+  bool halted = false;
+  uint64_t pending_output = 0;
+
+  uint64_t handled = 0, commands = 0, segments = 0, batches_sent = 0;
+};
+
+using connection_ptr = caf::stateful_actor<connection_state, connection_broker>*;
+
+// Registers the commands connections serve themselves (call once at start).
+void register_connection_commands();
+
+// The broker function the listener forks for each accepted socket. `reject` answers the client
+// with Redis's max-clients error and closes.
+connection_broker::behavior_type connection(connection_ptr self, caf::io::connection_handle hdl, server* srv,
+                                            int64_t id, bool reject);
+
+} // namespace troupe::actors

@@ -1,0 +1,58 @@
+// Every actor interface of a Troupe node, in one place (see ARCHITECTURE.md, "The actors").
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <caf/io/system_messages.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace troupe::actors {
+
+// What every actor answers; the inspector holds its peers as this.
+using status_handle = caf::typed_actor<caf::replies_to<status_atom>::with<actor_status>>;
+
+// slot_range: owns the keys of a run of hash slots and executes the batches sent to it.
+using slot_range_actor = caf::typed_actor<
+  caf::reacts_to<command_batch>,
+  caf::reacts_to<lock_atom, uint64_t>,                    // lock for a multi-actor command
+  caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,  // release, with the command's counters
+  caf::replies_to<stats_atom>::with<slot_range_report>,
+  caf::reacts_to<reset_atom>,                             // CONFIG RESETSTAT
+  caf::reacts_to<expire_atom>,                            // active expiry tick
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+// connection: one per client socket.
+using connection_actor = caf::typed_actor<
+  caf::reacts_to<caf::io::new_data_msg>,
+  caf::reacts_to<caf::io::connection_closed_msg>,
+  caf::reacts_to<caf::io::data_transferred_msg>,
+  caf::reacts_to<reply_batch>,
+  caf::reacts_to<locked_atom, uint32_t>,
+  caf::replies_to<clients_atom>::with<keyspace::client_info>,
+  caf::replies_to<kill_atom, kill_request>::with<bool>,
+  caf::reacts_to<timeout_atom>,                           // idle-timeout tick
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+// listener: the client port; forks a connection per accepted socket.
+using listener_actor = caf::typed_actor<
+  caf::reacts_to<caf::io::new_connection_msg>,
+  caf::reacts_to<caf::io::acceptor_closed_msg>,
+  caf::replies_to<clients_atom>::with<std::vector<keyspace::client_info>>,
+  caf::replies_to<kill_atom, kill_request>::with<int64_t>,
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+// node: start-up order, shutdown.
+using node_actor = caf::typed_actor<
+  caf::reacts_to<shutdown_atom, shutdown_request>,
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+// inspector: asks every registered actor for its status.
+using inspector_actor = caf::typed_actor<
+  caf::replies_to<actors_atom>::with<std::vector<actor_status>>,
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+} // namespace troupe::actors

@@ -1,0 +1,168 @@
+// listener: the client port. Accepts sockets and forks a connection broker for each; answers
+// CLIENT LIST and CLIENT KILL by asking its connections.
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/connection.hpp"
+#include "actors/status.hpp"
+#include "config/log.hpp"
+
+namespace troupe::actors {
+
+namespace {
+
+using listener_broker = caf::io::typed_broker<
+  caf::reacts_to<caf::io::new_connection_msg>, caf::reacts_to<caf::io::acceptor_closed_msg>,
+  caf::replies_to<clients_atom>::with<std::vector<keyspace::client_info>>,
+  caf::replies_to<kill_atom, kill_request>::with<int64_t>, caf::replies_to<status_atom>::with<actor_status>>;
+
+struct listener_state {
+  static inline const char* name = "listener";
+  server* srv = nullptr;
+  std::string bind;
+  uint16_t port = 0;
+  std::string actor_name;
+  uint64_t accepted = 0, rejected = 0, handled = 0;
+  std::map<caf::actor_addr, connection_actor> connections;
+};
+
+using self_ptr = caf::stateful_actor<listener_state, listener_broker>*;
+
+listener_broker::behavior_type listener(self_ptr self, server* srv, std::string bind, uint16_t port,
+                                        std::vector<caf::io::doorman_ptr> doormen) {
+  auto& st = self->state;
+  st.srv = srv;
+  st.bind = bind;
+  st.port = port;
+  st.actor_name = "listener:" + std::to_string(port);
+  for (auto& d : doormen)
+    self->add_doorman(std::move(d));
+  srv->directory.add(st.actor_name, "listener", caf::actor_cast<status_handle>(self));
+  self->attach_functor([srv, name = st.actor_name] { srv->directory.remove(name); });
+  self->set_down_handler([=](caf::down_msg& dm) { self->state.connections.erase(dm.source); });
+  return {
+    [=](const caf::io::new_connection_msg& msg) {
+      auto& st = self->state;
+      ++st.handled;
+      ++st.accepted;
+      st.srv->total_connections.fetch_add(1, std::memory_order_relaxed);
+      bool reject = st.srv->connected_clients.load() >= static_cast<uint64_t>(st.srv->cfg->get_int("maxclients"));
+      if (reject) {
+        ++st.rejected;
+        st.srv->rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      }
+      int64_t id = st.srv->next_client_id.fetch_add(1);
+      auto c = self->fork(connection, msg.handle, st.srv, id, reject);
+      self->monitor(c);
+      st.connections.emplace(c.address(), c);
+    },
+    [=](const caf::io::acceptor_closed_msg&) { ++self->state.handled; },
+    [=](clients_atom) -> caf::result<std::vector<keyspace::client_info>> {
+      auto& st = self->state;
+      ++st.handled;
+      auto rp = self->make_response_promise<std::vector<keyspace::client_info>>();
+      auto all = std::make_shared<std::vector<keyspace::client_info>>();
+      auto left = std::make_shared<size_t>(st.connections.size());
+      if (*left == 0) {
+        rp.deliver(*all);
+        return rp;
+      }
+      for (auto& [addr, c] : st.connections) {
+        self->request(c, std::chrono::seconds(5), clients_atom::value)
+          .then(
+            [=](keyspace::client_info& info) mutable {
+              all->push_back(std::move(info));
+              if (--*left == 0)
+                rp.deliver(*all);
+            },
+            [=](caf::error&) mutable {
+              if (--*left == 0)
+                rp.deliver(*all);
+            });
+      }
+      return rp;
+    },
+    [=](kill_atom, kill_request& req) -> caf::result<int64_t> {
+      auto& st = self->state;
+      ++st.handled;
+      auto rp = self->make_response_promise<int64_t>();
+      auto killed = std::make_shared<int64_t>(0);
+      auto left = std::make_shared<size_t>(st.connections.size());
+      if (*left == 0) {
+        rp.deliver(int64_t{0});
+        return rp;
+      }
+      for (auto& [addr, c] : st.connections) {
+        self->request(c, std::chrono::seconds(5), kill_atom::value, req)
+          .then(
+            [=](bool yes) mutable {
+              *killed += yes ? 1 : 0;
+              if (--*left == 0)
+                rp.deliver(*killed);
+            },
+            [=](caf::error&) mutable {
+              if (--*left == 0)
+                rp.deliver(*killed);
+            });
+      }
+      return rp;
+    },
+    [=](status_atom) -> actor_status {
+      auto& st = self->state;
+      ++st.handled;
+      listener_status s;
+      s.bind = st.bind;
+      s.port = st.port;
+      s.accepted = st.accepted;
+      s.rejected = st.rejected;
+      s.connections = st.connections.size();
+      std::string summary = "port=" + std::to_string(st.port) + " accepted=" + std::to_string(st.accepted)
+                            + " rejected=" + std::to_string(st.rejected)
+                            + " connections=" + std::to_string(st.connections.size());
+      return make_status(self, st.actor_name, "listener", st.handled, summary, s);
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<listener_actor> spawn_listener(caf::io::middleman& mm, server& srv, const std::string& bind,
+                                             uint16_t port) {
+  std::vector<std::string> addresses;
+  std::istringstream in(bind);
+  for (std::string a; in >> a;)
+    addresses.push_back(a);
+  if (addresses.empty())
+    addresses.push_back("*");
+  // Bind here, synchronously, so that a port in use stops the start with a clear error.
+  std::vector<caf::io::doorman_ptr> doormen;
+  bool any = false;
+  for (auto& a : addresses)
+    any = any || a == "*" || a == "-*";
+  for (auto& a : addresses) {
+    bool optional = !a.empty() && a[0] == '-';
+    std::string host = optional ? a.substr(1) : a;
+    if (host == "::*" && any)
+      continue; // "*" already listens on every address, IPv6 included
+    const char* at = (host == "*" || host == "::*") ? nullptr : host.c_str();
+    auto d = mm.backend().new_tcp_doorman(port, at, true);
+    if (!d) {
+      if (optional)
+        continue;
+      return caf::make_error(caf::sec::cannot_open_port, "Could not create server TCP listening socket " + host
+                                                           + ":" + std::to_string(port) + ": "
+                                                           + mm.system().render(d.error()));
+    }
+    doormen.push_back(std::move(*d));
+  }
+  if (doormen.empty())
+    return caf::make_error(caf::sec::cannot_open_port, "Failed listening on port " + std::to_string(port));
+  return mm.spawn_broker(listener, &srv, bind, port, std::move(doormen));
+}
+
+} // namespace troupe::actors

@@ -1,0 +1,241 @@
+// troupe-server: starts one node. Parses the configuration as redis-server does, detaches when
+// asked to, starts the actor system and the node's actors, and waits for a shutdown request.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/connection.hpp"
+#include "actors/system_info.hpp"
+#include "config/config.hpp"
+#include "config/log.hpp"
+#include "keyspace/commands.hpp"
+#include "protocol/command_table.hpp"
+
+using namespace troupe;
+
+namespace {
+
+int signal_pipe[2] = {-1, -1};
+
+void on_signal(int sig) {
+  char code = sig == SIGINT ? 'I' : 'T';
+  ssize_t rc = write(signal_pipe[1], &code, 1);
+  (void)rc;
+}
+
+void usage() {
+  std::cerr << "Usage: ./troupe-server [/path/to/redis.conf] [options] [-]\n"
+               "       ./troupe-server - (read config from stdin)\n"
+               "       ./troupe-server -v or --version\n"
+               "       ./troupe-server -h or --help\n"
+               "\n"
+               "Troupe reads redis.conf files and takes the same --name value flags as redis-server.\n"
+               "\n"
+               "Examples:\n"
+               "       ./troupe-server (run the server with default conf)\n"
+               "       ./troupe-server /etc/redis/6379.conf\n"
+               "       ./troupe-server --port 7777\n"
+               "       ./troupe-server --port 7777 --replicaof 127.0.0.1 8888\n"
+               "       ./troupe-server /etc/myredis.conf --loglevel verbose -\n"
+               "       ./troupe-server /etc/myredis.conf --loglevel verbose\n";
+}
+
+std::string random_hex(size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string s;
+  for (size_t i = 0; i < n; ++i)
+    s.push_back(hex[rd() & 15]);
+  return s;
+}
+
+void daemonize() {
+  pid_t pid = fork();
+  if (pid < 0) {
+    std::perror("fork");
+    std::exit(1);
+  }
+  if (pid > 0)
+    std::_Exit(0); // the parent
+  setsid();
+  int fd = open("/dev/null", O_RDWR);
+  if (fd >= 0) {
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO)
+      close(fd);
+  }
+}
+
+void write_pidfile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    config::log_warning("Failed to write PID file: " + std::string(std::strerror(errno)));
+    return;
+  }
+  std::fprintf(f, "%d\n", static_cast<int>(getpid()));
+  std::fclose(f);
+}
+
+std::string banner(int port, bool cluster) {
+  std::string pid = std::to_string(getpid());
+  std::string line = std::string(64, '-');
+  return "\n " + line + "\n  Troupe " TROUPE_VERSION " -- speaks Redis " TROUPE_REDIS_VERSION + " (64 bit), "
+         + (cluster ? "cluster" : "standalone") + " mode\n  Port: " + std::to_string(port) + "  PID: " + pid
+         + "\n  Actors on CAF 0.17: connections and slot ranges on the I/O loop\n " + line + "\n\n";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "-v" || args[0] == "--version")) {
+    std::cout << "Troupe server v=" TROUPE_VERSION " redis_version=" TROUPE_REDIS_VERSION
+                 " sha=00000000:0 malloc=libc bits=64 build=troupe-" TROUPE_VERSION "\n";
+    return 0;
+  }
+  if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+    usage();
+    return 0;
+  }
+  config::store cfg;
+  if (auto err = cfg.load_args(args)) {
+    std::fputs(err->c_str(), stderr);
+    return 1;
+  }
+  std::string dir = cfg.get_string("dir");
+  if (!dir.empty() && chdir(dir.c_str()) != 0) {
+    std::fprintf(stderr, "Can't chdir to '%s': %s\n", dir.c_str(), std::strerror(errno));
+    return 1;
+  }
+  bool daemon = cfg.get_bool("daemonize");
+  std::string logfile = cfg.get_string("logfile");
+  if (daemon && logfile.empty())
+    logfile = "/dev/null";
+  if (daemon)
+    daemonize();
+  auto& log = config::logger::instance();
+  log.configure(logfile, config::parse_log_level(cfg.get_string("loglevel")));
+  config::log_warning("oO0OoO0OoO0Oo Troupe is starting oO0OoO0OoO0Oo");
+  config::log_warning("Troupe version=" TROUPE_VERSION " (Redis " TROUPE_REDIS_VERSION
+                      " compatible), bits=64, pid=" + std::to_string(getpid()) + ", just started");
+  if (cfg.config_file().empty())
+    config::log_warning("Warning: no config file specified, using the default config. In order to specify a config "
+                        "file use ./troupe-server /path/to/redis.conf");
+  else
+    config::log_warning("Configuration loaded");
+  log.set_role('M');
+  for (auto& name : cfg.inert_directives_set())
+    config::log_notice(name + ": accepted, no effect in Troupe");
+
+  int port = static_cast<int>(cfg.get_int("port"));
+  bool cluster = cfg.get_bool("cluster-enabled");
+  actors::server srv;
+  srv.cfg = &cfg;
+  srv.port = static_cast<uint16_t>(port);
+  srv.cluster_enabled = cluster;
+  srv.databases = cluster ? 1 : static_cast<int>(cfg.get_int("databases"));
+  srv.start_ms = actors::now_ms();
+  srv.run_id = random_hex(40);
+  srv.lastsave = srv.start_ms / 1000;
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  srv.executable = n > 0 ? std::string(exe, static_cast<size_t>(n)) : argv[0];
+  srv.pidfile = cfg.get_string("pidfile");
+  if (daemon && srv.pidfile.empty())
+    srv.pidfile = "/var/run/troupe_" + std::to_string(port) + ".pid";
+  if (!srv.pidfile.empty())
+    write_pidfile(srv.pidfile);
+
+  if (pipe(signal_pipe) != 0) {
+    config::log_warning("Can't create the shutdown pipe");
+    return 1;
+  }
+  srv.shutdown_pipe = signal_pipe[1];
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  // Command tables are built before any actor runs.
+  keyspace::command_registry::instance();
+  actors::register_connection_commands();
+  srv.data = std::make_unique<keyspace::dataset>(srv.databases);
+
+  caf::actor_system_config sys_cfg;
+  sys_cfg.load<caf::io::middleman>();
+  // Off-loop actors (node, inspector) are few and quiet: a small pool that sleeps when idle.
+  sys_cfg.set("scheduler.policy", caf::atom("sharing"));
+  sys_cfg.set("scheduler.max-threads", 2);
+  sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  {
+    caf::actor_system sys{sys_cfg};
+    auto& mm = sys.middleman();
+    int k = static_cast<int>(cfg.get_int("slot-actors"));
+    k = std::max(1, std::min(k, protocol::slot_count));
+    auto routing = std::make_shared<actors::routing_table>();
+    for (int i = 0; i < k; ++i) {
+      int first = i * protocol::slot_count / k, last = (i + 1) * protocol::slot_count / k - 1;
+      routing->ranges.push_back(actors::spawn_slot_range(mm, srv, static_cast<uint32_t>(i), first, last));
+      for (int s = first; s <= last; ++s)
+        routing->owner[static_cast<size_t>(s)] = static_cast<uint16_t>(i);
+    }
+    srv.routing = routing;
+    srv.node = actors::spawn_node(sys, srv);
+    srv.inspector = actors::spawn_inspector(sys, srv);
+    if (log.to_stdout())
+      log.raw(banner(port, cluster));
+    else
+      config::log_notice("Running mode=" + std::string(cluster ? "cluster" : "standalone") + ", port="
+                         + std::to_string(port) + ".");
+    config::log_warning("Server initialized");
+    auto l = actors::spawn_listener(mm, srv, cfg.get_string("bind"), static_cast<uint16_t>(port));
+    if (!l) {
+      config::log_warning("Warning: " + sys.render(l.error()));
+      config::log_warning("Failed listening on port " + std::to_string(port) + " (TCP), aborting.");
+      std::_Exit(1);
+    }
+    srv.listener = *l;
+    srv.used_memory_startup = actors::used_memory();
+    config::log_notice("Ready to accept connections");
+
+    char code = 0;
+    while (read(signal_pipe[0], &code, 1) < 0 && errno == EINTR) {
+    }
+    if (code == 'T')
+      config::log_warning("Received SIGTERM scheduling shutdown...");
+    else if (code == 'I')
+      config::log_warning("Received SIGINT scheduling shutdown...");
+    if (!srv.pidfile.empty()) {
+      config::log_notice("Removing the pid file.");
+      unlink(srv.pidfile.c_str());
+    }
+    config::log_warning("Troupe is now ready to exit, bye bye...");
+    // Stop every actor; give them a moment, then leave regardless.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::seconds(3));
+      std::_Exit(0);
+    }).detach();
+    caf::anon_send_exit(srv.listener, caf::exit_reason::user_shutdown);
+    for (auto& r : srv.routing->ranges)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(srv.node, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(srv.inspector, caf::exit_reason::user_shutdown);
+  }
+  std::_Exit(0);
+}

@@ -1,0 +1,216 @@
+// Every message type the actors exchange, each with an `inspect` overload so that CAF can render
+// (caf::deep_to_string) and serialize it. Atoms are declared here too.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "keyspace/context.hpp"
+#include "keyspace/session.hpp"
+
+namespace troupe::actors {
+
+using lock_atom = caf::atom_constant<caf::atom("lock")>;
+using locked_atom = caf::atom_constant<caf::atom("locked")>;
+using unlock_atom = caf::atom_constant<caf::atom("unlock")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using actors_atom = caf::atom_constant<caf::atom("actors")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using reset_atom = caf::atom_constant<caf::atom("reset")>;
+using clients_atom = caf::atom_constant<caf::atom("clients")>;
+using kill_atom = caf::atom_constant<caf::atom("kill")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+
+// One command inside a batch: its arguments are arg_ends[first_arg .. first_arg+argc) of the batch.
+struct batch_command {
+  uint32_t first_arg = 0;
+  uint32_t argc = 0;
+  uint16_t cmd = 0;   // command-table id
+  uint8_t db = 0;
+  uint8_t resp = 2;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_command& x) {
+  return f(caf::meta::type_name("batch_command"), x.first_arg, x.argc, x.cmd, x.db, x.resp);
+}
+
+// What a connection sends a slot_range per read: the commands of one segment that live there.
+struct command_batch {
+  uint64_t segment = 0;
+  std::string data;                 // all arguments, back to back
+  std::vector<uint32_t> arg_ends;   // end offset of each argument in data
+  std::vector<batch_command> cmds;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, command_batch& x) {
+  return f(caf::meta::type_name("command_batch"), x.segment, x.data, x.arg_ends, x.cmds);
+}
+
+// The encoded replies to a command_batch, in its order.
+struct reply_batch {
+  uint64_t segment = 0;
+  uint32_t source = 0;              // index of the slot_range
+  std::string out;
+  std::vector<uint32_t> ends;       // end offset of each reply in out
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reply_batch& x) {
+  return f(caf::meta::type_name("reply_batch"), x.segment, x.source, x.out, x.ends);
+}
+
+// A slot_range's figures for INFO.
+struct slot_range_report {
+  uint32_t index = 0;
+  keyspace::keyspace_stats stats;
+  std::vector<uint64_t> keys;       // per database
+  std::vector<uint64_t> expires;    // per database
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, slot_range_report& x) {
+  return f(caf::meta::type_name("slot_range_report"), x.index, x.stats, x.keys, x.expires);
+}
+
+// Every actor's answer to status_atom: ACTORS shows `summary` on one line and
+// ACTORS INFO the whole record. `detail` is the actor's own status type, rendered by CAF.
+struct actor_status {
+  std::string name;
+  std::string kind;
+  uint64_t handled = 0;
+  uint64_t mailbox = 0;
+  std::string summary;
+  std::string detail;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, actor_status& x) {
+  return f(caf::meta::type_name("actor_status"), x.name, x.kind, x.handled, x.mailbox, x.summary, x.detail);
+}
+
+struct kill_request {
+  keyspace::client_filter filter;
+  int64_t requester = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, kill_request& x) {
+  return f(caf::meta::type_name("kill_request"), x.filter, x.requester);
+}
+
+struct shutdown_request {
+  bool save = false;
+  bool nosave = false;
+  bool now = false;
+  bool force = false;
+  std::string reason;   // for the log: "User requested shutdown...", "Received SIGTERM ..."
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shutdown_request& x) {
+  return f(caf::meta::type_name("shutdown_request"), x.save, x.nosave, x.now, x.force, x.reason);
+}
+
+// The status records of the individual actors (rendered into actor_status::detail).
+struct slot_range_status {
+  uint32_t index = 0;
+  int first_slot = 0, last_slot = 0;
+  uint64_t keys = 0, expires = 0;
+  uint64_t batches = 0, commands = 0;
+  bool locked = false;
+  std::string lock_holder;
+  uint64_t queued_while_locked = 0;
+  keyspace::keyspace_stats stats;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
+  return f(caf::meta::type_name("slot_range_status"), x.index, x.first_slot, x.last_slot, x.keys, x.expires,
+           x.batches, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.stats);
+}
+
+struct connection_status {
+  keyspace::client_info client;
+  uint64_t commands = 0;
+  uint64_t segments = 0;
+  uint64_t batches_sent = 0;
+  uint64_t input_buffer = 0;
+  uint64_t output_pending = 0;
+  bool busy = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, connection_status& x) {
+  return f(caf::meta::type_name("connection_status"), x.client, x.commands, x.segments, x.batches_sent,
+           x.input_buffer, x.output_pending, x.busy);
+}
+
+struct listener_status {
+  std::string bind;
+  uint16_t port = 0;
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  uint64_t connections = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, listener_status& x) {
+  return f(caf::meta::type_name("listener_status"), x.bind, x.port, x.accepted, x.rejected, x.connections);
+}
+
+struct node_status {
+  int64_t pid = 0;
+  uint16_t port = 0;
+  std::string mode;
+  int64_t uptime_s = 0;
+  uint32_t slot_ranges = 0;
+  std::string config_file;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_status& x) {
+  return f(caf::meta::type_name("node_status"), x.pid, x.port, x.mode, x.uptime_s, x.slot_ranges, x.config_file);
+}
+
+struct inspector_status {
+  uint64_t listings = 0;
+  uint64_t actors_known = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, inspector_status& x) {
+  return f(caf::meta::type_name("inspector_status"), x.listings, x.actors_known);
+}
+
+} // namespace troupe::actors
+
+// Inspection of the pure types that travel inside messages (found by ADL in their namespace).
+namespace troupe::keyspace {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, keyspace_stats& x) {
+  return f(caf::meta::type_name("keyspace_stats"), x.hits, x.misses, x.expired, x.dirty, x.expire_cycles);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_info& x) {
+  return f(caf::meta::type_name("client_info"), x.id, x.addr, x.laddr, x.fd, x.name, x.created_ms, x.last_ms, x.db,
+           x.sub, x.psub, x.ssub, x.multi, x.qbuf, x.qbuf_free, x.argv_mem, x.obl, x.oll, x.omem, x.tot_mem, x.flags,
+           x.last_cmd, x.resp, x.lib_name, x.lib_ver);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_filter& x) {
+  return f(caf::meta::type_name("client_filter"), x.old_style, x.id, x.addr, x.laddr, x.type, x.user, x.skipme,
+           x.maxage);
+}
+
+} // namespace troupe::keyspace

@@ -1,0 +1,50 @@
+#include "actors/server.hpp"
+
+#include <sys/time.h>
+
+namespace troupe::actors {
+
+void actor_directory::add(const std::string& name, const std::string&, status_handle h) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  actors_[name] = std::move(h);
+}
+
+void actor_directory::remove(const std::string& name) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  actors_.erase(name);
+}
+
+std::vector<std::pair<std::string, status_handle>> actor_directory::snapshot() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return {actors_.begin(), actors_.end()};
+}
+
+keyspace::session_settings server::session_settings() const {
+  keyspace::session_settings s;
+  s.requirepass = cfg->get_string("requirepass");
+  s.cluster_enabled = cluster_enabled;
+  s.databases = databases;
+  s.version = TROUPE_REDIS_VERSION;
+  return s;
+}
+
+keyspace::keyspace_settings server::keyspace_settings() const {
+  keyspace::keyspace_settings s;
+  s.proto_max_bulk_len = cfg->get_int("proto-max-bulk-len");
+  s.cluster_enabled = cluster_enabled;
+  return s;
+}
+
+int64_t now_ms() {
+  timeval tv;
+  gettimeofday(&tv, nullptr);
+  return static_cast<int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
+}
+
+int64_t now_us() {
+  timeval tv;
+  gettimeofday(&tv, nullptr);
+  return static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
+}
+
+} // namespace troupe::actors

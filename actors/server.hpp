@@ -1,0 +1,84 @@
+// What the actors of one node share: the configuration, the dataset (each slot_range touches only
+// its own slots), the routing of slots to slot_range actors, counters, and the directory of
+// actors the inspector walks. Created by main before any actor and outlives them all.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "actors/interfaces.hpp"
+#include "config/config.hpp"
+#include "keyspace/context.hpp"
+#include "keyspace/database.hpp"
+#include "keyspace/session.hpp"
+
+namespace troupe::actors {
+
+// Slot -> slot_range actor. Immutable once published.
+struct routing_table {
+  std::vector<slot_range_actor> ranges;
+  std::array<uint16_t, protocol::slot_count> owner{};
+};
+
+// The actors that answer ACTORS, by name.
+class actor_directory {
+public:
+  void add(const std::string& name, const std::string& kind, status_handle h);
+  void remove(const std::string& name);
+  std::vector<std::pair<std::string, status_handle>> snapshot() const;
+
+private:
+  mutable std::mutex mutex_;
+  std::map<std::string, status_handle> actors_;
+};
+
+struct server {
+  config::store* cfg = nullptr;
+  std::unique_ptr<keyspace::dataset> data;
+  std::shared_ptr<const routing_table> routing;
+  node_actor node;
+  listener_actor listener;
+  inspector_actor inspector;
+  actor_directory directory;
+
+  // Fixed at start.
+  uint16_t port = 6379;
+  bool cluster_enabled = false;
+  int databases = 16;
+  int64_t start_ms = 0;
+  std::string run_id;
+  std::string executable;
+
+  // Counters (relaxed atomics: read by INFO only).
+  std::atomic<uint64_t> total_connections{0};
+  std::atomic<uint64_t> connected_clients{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> total_commands{0};
+  std::atomic<uint64_t> net_input{0};
+  std::atomic<uint64_t> net_output{0};
+  std::atomic<uint64_t> error_replies{0};
+  std::atomic<int64_t> next_client_id{3}; // redis-server's first client gets id 3 too
+  std::atomic<int64_t> lastsave{0};
+  std::atomic<uint64_t> used_memory_peak{0};
+  uint64_t used_memory_startup = 0;
+  // Written by the node to wake main for shutdown ('S'); signal handlers write 'T' / 'I'.
+  int shutdown_pipe = -1;
+  std::string pidfile;
+  // DEBUG SET-ACTIVE-EXPIRE
+  std::atomic<bool> active_expire{true};
+
+  // Settings that change with CONFIG SET, cached with the config version they came from.
+  keyspace::session_settings session_settings() const;
+  keyspace::keyspace_settings keyspace_settings() const;
+};
+
+int64_t now_ms();
+int64_t now_us();
+
+} // namespace troupe::actors

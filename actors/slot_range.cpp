@@ -1,0 +1,242 @@
+// slot_range: owns the keys of a run of hash slots; executes the command batches connections send
+// it, in order, on the I/O loop; can be locked by one connection for a command that spans actors.
+#include <deque>
+#include <random>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/status.hpp"
+#include "keyspace/commands.hpp"
+#include "keyspace/expiry.hpp"
+
+namespace troupe::actors {
+
+namespace {
+
+using slot_range_broker = caf::io::typed_broker<
+  caf::reacts_to<command_batch>, caf::reacts_to<lock_atom, uint64_t>,
+  caf::reacts_to<unlock_atom, keyspace::keyspace_stats>, caf::replies_to<stats_atom>::with<slot_range_report>,
+  caf::reacts_to<reset_atom>, caf::reacts_to<expire_atom>, caf::replies_to<status_atom>::with<actor_status>>;
+
+// Work that arrived while the actor was locked, kept in arrival order.
+struct deferred {
+  bool is_lock = false;
+  command_batch batch;
+  connection_actor sender;
+};
+
+struct slot_range_state {
+  static inline const char* name = "slot_range";
+  server* srv = nullptr;
+  uint32_t index = 0;
+  int first = 0, last = 0;
+  std::string actor_name;
+  keyspace::keyspace_stats stats;
+  keyspace::keyspace_settings settings;
+  uint64_t settings_version = ~0ull;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::unique_ptr<keyspace::exec_context> ctx;
+  keyspace::args_t args;
+  bool locked = false;
+  caf::actor_addr holder;
+  std::deque<deferred> queue;
+  uint64_t handled = 0, batches = 0, commands = 0, queued_total = 0;
+  std::vector<keyspace::expire_cursor> expire_cursors;
+};
+
+using self_ptr = caf::stateful_actor<slot_range_state, slot_range_broker>*;
+
+void refresh_settings(self_ptr self) {
+  auto& st = self->state;
+  auto v = st.srv->cfg->version();
+  if (v != st.settings_version) {
+    st.settings = st.srv->keyspace_settings();
+    st.settings_version = v;
+  }
+}
+
+void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) {
+  auto& st = self->state;
+  refresh_settings(self);
+  ++st.batches;
+  reply_batch r;
+  r.segment = b.segment;
+  r.source = st.index;
+  r.ends.reserve(b.cmds.size());
+  protocol::resp_writer w(r.out);
+  int64_t now = now_ms();
+  const char* base = b.data.data();
+  for (auto& c : b.cmds) {
+    st.args.clear();
+    for (uint32_t i = c.first_arg; i < c.first_arg + c.argc; ++i) {
+      uint32_t start = i == 0 ? 0 : b.arg_ends[i - 1];
+      st.args.emplace_back(base + start, b.arg_ends[i] - start);
+    }
+    w.set_resp(c.resp);
+    st.ctx->begin(c.db, st.args, w, now);
+    try {
+      keyspace::execute(*st.ctx, c.cmd);
+    } catch (const std::bad_alloc&) {
+      w.error("OOM command not allowed when used memory > 'maxmemory'.");
+    } catch (const std::exception& e) {
+      w.error(std::string("ERR internal error: ") + e.what());
+    }
+    r.ends.push_back(static_cast<uint32_t>(r.out.size()));
+  }
+  st.commands += b.cmds.size();
+  self->send(sender, std::move(r));
+}
+
+void grant_lock(self_ptr self, const connection_actor& to) {
+  auto& st = self->state;
+  st.locked = true;
+  st.holder = to.address();
+  self->monitor(to);
+  self->send(to, locked_atom::value, st.index);
+}
+
+// Runs what queued up while locked, until the queue is empty or a lock request locks us again.
+void drain(self_ptr self) {
+  auto& st = self->state;
+  while (!st.locked && !st.queue.empty()) {
+    deferred d = std::move(st.queue.front());
+    st.queue.pop_front();
+    if (d.is_lock)
+      grant_lock(self, d.sender);
+    else
+      run_batch(self, d.batch, d.sender);
+  }
+}
+
+void release(self_ptr self) {
+  auto& st = self->state;
+  if (!st.locked)
+    return;
+  st.locked = false;
+  st.holder = caf::actor_addr{};
+  drain(self);
+}
+
+slot_range_report make_report(self_ptr self) {
+  auto& st = self->state;
+  slot_range_report r;
+  r.index = st.index;
+  r.stats = st.stats;
+  for (int i = 0; i < st.srv->data->count(); ++i) {
+    auto& db = st.srv->data->db(i);
+    r.keys.push_back(db.size(st.first, st.last));
+    r.expires.push_back(db.volatile_count(st.first, st.last));
+  }
+  return r;
+}
+
+slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t index, int first, int last) {
+  auto& st = self->state;
+  st.srv = srv;
+  st.index = index;
+  st.first = first;
+  st.last = last;
+  st.actor_name = "slot_range:" + std::to_string(index);
+  st.settings = srv->keyspace_settings();
+  st.ctx = std::make_unique<keyspace::exec_context>(*srv->data, st.stats, st.settings, st.rng);
+  st.expire_cursors.resize(static_cast<size_t>(srv->data->count()));
+  srv->directory.add(st.actor_name, "slot_range", caf::actor_cast<status_handle>(self));
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (self->state.locked && dm.source == self->state.holder)
+      release(self); // the holder died without unlocking
+  });
+  self->attach_functor([srv, name = st.actor_name] { srv->directory.remove(name); });
+  self->delayed_send(self, std::chrono::milliseconds(100), expire_atom::value);
+  return {
+    [=](command_batch& b) {
+      auto& st = self->state;
+      ++st.handled;
+      auto sender = caf::actor_cast<connection_actor>(self->current_sender());
+      if (st.locked) {
+        ++st.queued_total;
+        st.queue.push_back(deferred{false, std::move(b), sender});
+        return;
+      }
+      run_batch(self, b, sender);
+    },
+    [=](lock_atom, uint64_t) {
+      auto& st = self->state;
+      ++st.handled;
+      auto sender = caf::actor_cast<connection_actor>(self->current_sender());
+      if (st.locked) {
+        st.queue.push_back(deferred{true, {}, sender});
+        return;
+      }
+      grant_lock(self, sender);
+    },
+    [=](unlock_atom, keyspace::keyspace_stats& delta) {
+      auto& st = self->state;
+      ++st.handled;
+      st.stats.add(delta);
+      if (st.locked && self->current_sender() && self->current_sender()->address() == st.holder) {
+        self->demonitor(st.holder);
+        release(self);
+      }
+    },
+    [=](stats_atom) -> slot_range_report {
+      ++self->state.handled;
+      return make_report(self);
+    },
+    [=](reset_atom) {
+      auto& st = self->state;
+      ++st.handled;
+      uint64_t dirty = st.stats.dirty;
+      st.stats = keyspace::keyspace_stats{};
+      st.stats.dirty = dirty;
+    },
+    [=](expire_atom) {
+      auto& st = self->state;
+      ++st.handled;
+      self->delayed_send(self, std::chrono::milliseconds(100), expire_atom::value);
+      if (st.locked || !st.srv->active_expire.load(std::memory_order_relaxed))
+        return;
+      int64_t now = now_ms();
+      for (int i = 0; i < st.srv->data->count(); ++i) {
+        auto& db = st.srv->data->db(i);
+        if (db.volatile_count(st.first, st.last) == 0)
+          continue;
+        keyspace::active_expire_step(db, st.first, st.last, st.expire_cursors[static_cast<size_t>(i)], now, 2000,
+                                     st.stats);
+      }
+    },
+    [=](status_atom) -> actor_status {
+      auto& st = self->state;
+      ++st.handled;
+      slot_range_status s;
+      s.index = st.index;
+      s.first_slot = st.first;
+      s.last_slot = st.last;
+      for (int i = 0; i < st.srv->data->count(); ++i) {
+        s.keys += st.srv->data->db(i).size(st.first, st.last);
+        s.expires += st.srv->data->db(i).volatile_count(st.first, st.last);
+      }
+      s.batches = st.batches;
+      s.commands = st.commands;
+      s.locked = st.locked;
+      s.lock_holder = st.locked ? caf::to_string(st.holder) : "";
+      s.queued_while_locked = st.queued_total;
+      s.stats = st.stats;
+      std::string summary = "slots=" + std::to_string(st.first) + "-" + std::to_string(st.last)
+                            + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
+                            + " batches=" + std::to_string(st.batches) + " commands=" + std::to_string(st.commands)
+                            + " locked=" + (st.locked ? "yes" : "no");
+      return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
+    },
+  };
+}
+
+} // namespace
+
+slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t index, int first_slot,
+                                  int last_slot) {
+  return mm.spawn_broker(slot_range, &srv, index, first_slot, last_slot);
+}
+
+} // namespace troupe::actors

@@ -1,0 +1,95 @@
+#include "actors/system_info.hpp"
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace troupe::actors {
+
+uint64_t used_memory() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+uint64_t resident_memory() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr)
+    return 0;
+  unsigned long size = 0, rss = 0;
+  if (std::fscanf(f, "%lu %lu", &size, &rss) != 2)
+    rss = 0;
+  std::fclose(f);
+  return static_cast<uint64_t>(rss) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_report>& reports) {
+  keyspace::info_figures f;
+  f.redis_version = TROUPE_REDIS_VERSION;
+  f.troupe_version = TROUPE_VERSION;
+  f.mode = srv.cluster_enabled ? "cluster" : "standalone";
+  utsname u;
+  if (uname(&u) == 0)
+    f.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+  f.executable = srv.executable;
+  f.config_file = srv.cfg->config_file();
+  f.run_id = srv.run_id;
+  f.pid = getpid();
+  f.port = srv.port;
+  f.hz = srv.cfg->get_int("hz");
+  int64_t now = now_us();
+  f.now_us = now;
+  f.uptime_s = (now / 1000 - srv.start_ms) / 1000;
+  f.io_threads = srv.cfg->get_int("io-threads");
+  f.slot_actors = static_cast<int64_t>(srv.routing->ranges.size());
+  f.connected_clients = srv.connected_clients.load();
+  f.maxclients = static_cast<uint64_t>(srv.cfg->get_int("maxclients"));
+  f.used_memory = used_memory();
+  uint64_t peak = srv.used_memory_peak.load();
+  while (f.used_memory > peak && !srv.used_memory_peak.compare_exchange_weak(peak, f.used_memory)) {
+  }
+  f.used_memory_peak = std::max(peak, f.used_memory);
+  f.used_memory_rss = resident_memory();
+  f.used_memory_startup = srv.used_memory_startup;
+  f.total_system_memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  f.maxmemory = static_cast<uint64_t>(srv.cfg->get_int("maxmemory"));
+  f.maxmemory_policy = srv.cfg->get_string("maxmemory-policy");
+  f.lastsave = srv.lastsave.load();
+  f.aof_enabled = srv.cfg->get_bool("appendonly");
+  f.total_connections = srv.total_connections.load();
+  f.total_commands = srv.total_commands.load();
+  f.net_input = srv.net_input.load();
+  f.net_output = srv.net_output.load();
+  f.rejected_connections = srv.rejected_connections.load();
+  f.total_error_replies = srv.error_replies.load();
+  f.replid = srv.run_id;
+  rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    f.cpu_sys = static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) / 1e6;
+    f.cpu_user = static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+  }
+  if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
+    f.cpu_sys_children = static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) / 1e6;
+    f.cpu_user_children = static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+  }
+  f.cluster_enabled = srv.cluster_enabled;
+  std::vector<uint64_t> keys(static_cast<size_t>(srv.data->count())), expires(keys.size());
+  for (auto& r : reports) {
+    f.expired_keys += r.stats.expired;
+    f.keyspace_hits += r.stats.hits;
+    f.keyspace_misses += r.stats.misses;
+    f.dirty += r.stats.dirty;
+    f.expire_cycles += r.stats.expire_cycles;
+    for (size_t i = 0; i < r.keys.size() && i < keys.size(); ++i) {
+      keys[i] += r.keys[i];
+      expires[i] += r.expires[i];
+    }
+  }
+  for (size_t i = 0; i < keys.size(); ++i)
+    f.dbs.push_back({static_cast<int>(i), keys[i], expires[i], 0});
+  return f;
+}
+
+} // namespace troupe::actors

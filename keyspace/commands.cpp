@@ -1,0 +1,34 @@
+#include "keyspace/commands.hpp"
+
+#include "protocol/command_table.hpp"
+
+namespace troupe::keyspace {
+
+command_registry& command_registry::instance() {
+  static command_registry r;
+  return r;
+}
+
+command_registry::command_registry() {
+  commands_.resize(protocol::command_table::instance().size());
+  register_string_commands(*this);
+  register_key_commands(*this);
+  register_server_commands(*this);
+}
+
+void command_registry::add(std::string_view name, data_handler fn, scope where) {
+  int id = protocol::command_table::instance().implement(name);
+  commands_[static_cast<size_t>(id)] = data_command{fn, where};
+}
+
+void execute(exec_context& ctx, int cmd) {
+  auto* c = command_registry::instance().find(cmd);
+  if (c == nullptr) {
+    ctx.out().error("ERR unknown command");
+    return;
+  }
+  ctx.set_command_name(protocol::command_table::instance().at(cmd).display_name);
+  c->fn(ctx);
+}
+
+} // namespace troupe::keyspace

@@ -1,0 +1,45 @@
+// The registry of data commands: each family file registers its commands here by name; the
+// connection looks them up by command-table id. A data command runs either where its keys live
+// (scope::keys: one slot_range, or several locked together) or over the whole dataset (scope::all).
+#pragma once
+
+#include <string_view>
+
+#include "keyspace/context.hpp"
+
+namespace troupe::keyspace {
+
+using data_handler = void (*)(exec_context&);
+
+enum class scope : uint8_t { keys, all };
+
+struct data_command {
+  data_handler fn = nullptr;
+  scope where = scope::keys;
+};
+
+class command_registry {
+public:
+  static command_registry& instance();
+  // nullptr if the command (by command-table id) is not a data command.
+  const data_command* find(int id) const {
+    return id >= 0 && static_cast<size_t>(id) < commands_.size() && commands_[static_cast<size_t>(id)].fn
+             ? &commands_[static_cast<size_t>(id)]
+             : nullptr;
+  }
+  void add(std::string_view name, data_handler fn, scope where = scope::keys);
+
+private:
+  command_registry();
+  std::vector<data_command> commands_;
+};
+
+// Runs command `cmd` (a command-table id) for the arguments already in `ctx`.
+void execute(exec_context& ctx, int cmd);
+
+// Family registration (one file each).
+void register_string_commands(command_registry& r);
+void register_key_commands(command_registry& r);
+void register_server_commands(command_registry& r);
+
+} // namespace troupe::keyspace

@@ -1,0 +1,104 @@
+#include "keyspace/context.hpp"
+
+namespace troupe::keyspace {
+
+uint32_t lru_clock(int64_t now_ms) { return static_cast<uint32_t>(now_ms / 1000); }
+
+entry* exec_context::lookup(database& db, std::string_view key, bool read) {
+  int s = protocol::key_slot(key);
+  table* t = db.slot(s);
+  entry* e = nullptr;
+  if (t != nullptr) {
+    uint32_t h = hash_key(key);
+    e = t->find(key, h);
+    if (e != nullptr && is_expired(e)) {
+      destroy_entry(t->detach(key, h));
+      db.release_slot(s);
+      ++stats_->expired;
+      e = nullptr;
+    }
+  }
+  if (read) {
+    if (e != nullptr)
+      ++stats_->hits;
+    else
+      ++stats_->misses;
+  }
+  if (e != nullptr)
+    e->lru = lru_clock(now_ms_);
+  return e;
+}
+
+entry* exec_context::peek(database& db, std::string_view key) const {
+  table* t = db.slot(protocol::key_slot(key));
+  return t != nullptr ? t->find(key, hash_key(key)) : nullptr;
+}
+
+void exec_context::add(database& db, entry* e) {
+  e->lru = lru_clock(now_ms_);
+  db.slot_for_write(protocol::key_slot(e->key())).insert(e);
+}
+
+bool exec_context::remove(database& db, std::string_view key) {
+  int s = protocol::key_slot(key);
+  table* t = db.slot(s);
+  if (t == nullptr)
+    return false;
+  entry* e = t->detach(key, hash_key(key));
+  if (e == nullptr)
+    return false;
+  destroy_entry(e);
+  db.release_slot(s);
+  return true;
+}
+
+void exec_context::replace(database& db, entry* old, entry* replacement) {
+  replacement->lru = lru_clock(now_ms_);
+  db.slot(protocol::key_slot(old->key()))->replace(old, replacement);
+  destroy_entry(old);
+}
+
+void exec_context::set_string(std::string_view key, std::string_view value, bool keep_ttl, int64_t expire) {
+  int s = protocol::key_slot(key);
+  uint32_t h = hash_key(key);
+  table& t = db_->slot_for_write(s);
+  entry* old = t.find(key, h);
+  if (keep_ttl && old != nullptr && old->has_expire() && expire < 0)
+    expire = old->expire();
+  entry* e = make_string_entry(key, h, value, expire);
+  e->lru = lru_clock(now_ms_);
+  if (old != nullptr) {
+    t.replace(old, e);
+    destroy_entry(old);
+  } else {
+    t.insert(e);
+  }
+}
+
+entry* exec_context::set_expire(database& db, entry* e, int64_t when) {
+  if (when >= 0 && e->has_expire()) {
+    e->set_expire_in_place(when);
+    return e;
+  }
+  if (when < 0 && !e->has_expire())
+    return e;
+  table* t = db.slot(protocol::key_slot(e->key()));
+  entry* fresh = rebuild_with_expire(e, when);
+  t->replace(e, fresh);
+  free_shell(e);
+  return fresh;
+}
+
+bool exec_context::wrong_type(const entry* e, vtype t) {
+  if (e != nullptr && e->type != t) {
+    out_->error("WRONGTYPE Operation against a key holding the wrong kind of value");
+    return true;
+  }
+  return false;
+}
+
+void exec_context::reply_arity() {
+  out_->error("ERR wrong number of arguments for '" + *command_name_ + "' command");
+}
+
+} // namespace troupe::keyspace

@@ -1,0 +1,122 @@
+// What a data command runs against: the dataset, the selected database, the arguments, the clock,
+// the reply writer and the statistics of whoever executes it (a slot_range actor, or a connection
+// holding the locks of several). Commands are plain functions of this context.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "keyspace/database.hpp"
+#include "protocol/resp_writer.hpp"
+
+namespace troupe::keyspace {
+
+using args_t = std::vector<std::string_view>;
+
+// Counters a slot_range keeps and INFO sums up.
+struct keyspace_stats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t expired = 0;
+  uint64_t dirty = 0;          // changes since the last save
+  uint64_t expire_cycles = 0;
+  void add(const keyspace_stats& o) {
+    hits += o.hits;
+    misses += o.misses;
+    expired += o.expired;
+    dirty += o.dirty;
+    expire_cycles += o.expire_cycles;
+  }
+};
+
+// Server settings commands depend on.
+struct keyspace_settings {
+  int64_t proto_max_bulk_len = 512ll * 1024 * 1024;
+  bool cluster_enabled = false;
+  bool active_expire = true;
+};
+
+// The seconds clock OBJECT IDLETIME is measured with.
+uint32_t lru_clock(int64_t now_ms);
+
+class exec_context {
+public:
+  exec_context(dataset& data, keyspace_stats& stats, const keyspace_settings& settings, std::mt19937_64& rng)
+    : data_(&data), stats_(&stats), settings_(&settings), rng_(&rng) {}
+
+  // Set before each command.
+  void begin(int db_index, const args_t& args, protocol::resp_writer& out, int64_t now_ms) {
+    db_index_ = db_index;
+    db_ = &data_->db(db_index);
+    args_ = &args;
+    out_ = &out;
+    now_ms_ = now_ms;
+  }
+
+  const args_t& args() const { return *args_; }
+  std::string_view arg(size_t i) const { return (*args_)[i]; }
+  size_t argc() const { return args_->size(); }
+  protocol::resp_writer& out() { return *out_; }
+  int64_t now_ms() const { return now_ms_; }
+  int db_index() const { return db_index_; }
+  database& db() { return *db_; }
+  dataset& data() { return *data_; }
+  keyspace_stats& stats() { return *stats_; }
+  const keyspace_settings& settings() const { return *settings_; }
+  std::mt19937_64& rng() { return *rng_; }
+  const std::string& command_name() const { return *command_name_; }
+  void set_command_name(const std::string& name) { command_name_ = &name; }
+
+  // Key access in the selected database (or in `db` for the *_in variants). Expired keys are
+  // deleted on access. Reads count keyspace hits and misses.
+  entry* lookup_read(std::string_view key) { return lookup(*db_, key, true); }
+  entry* lookup_write(std::string_view key) { return lookup(*db_, key, false); }
+  entry* lookup_in(database& db, std::string_view key, bool read) { return lookup(db, key, read); }
+  // Finds a key without expiring it or counting it (DEBUG commands).
+  entry* peek(database& db, std::string_view key) const;
+
+  // Adds an entry whose key is absent from `db`.
+  void add(database& db, entry* e);
+  void add(entry* e) { add(*db_, e); }
+  // Removes a key; true if it was there.
+  bool remove(database& db, std::string_view key);
+  bool remove(std::string_view key) { return remove(*db_, key); }
+  // Puts `replacement` in place of `old` (same key), frees `old`.
+  void replace(database& db, entry* old, entry* replacement);
+  void replace(entry* old, entry* replacement) { replace(*db_, old, replacement); }
+  // Stores a string under `key`, replacing whatever was there; keeps the old expiry if keep_ttl.
+  void set_string(std::string_view key, std::string_view value, bool keep_ttl = false, int64_t expire = -1);
+  // Sets or removes (when < 0) the expiry of an existing key; returns the (possibly moved) entry.
+  entry* set_expire(entry* e, int64_t when) { return set_expire(*db_, e, when); }
+  entry* set_expire(database& db, entry* e, int64_t when);
+
+  bool is_expired(const entry* e) const { return e->has_expire() && e->expire() <= now_ms_; }
+  // Replies WRONGTYPE and returns true when `e` exists with another type.
+  bool wrong_type(const entry* e, vtype t);
+  void changed(uint64_t n = 1) { stats_->dirty += n; }
+
+  // Standard error replies.
+  void reply_syntax_error() { out_->error("ERR syntax error"); }
+  void reply_not_integer() { out_->error("ERR value is not an integer or out of range"); }
+  void reply_not_float() { out_->error("ERR value is not a valid float"); }
+  void reply_arity();
+
+private:
+  entry* lookup(database& db, std::string_view key, bool read);
+
+  dataset* data_;
+  keyspace_stats* stats_;
+  const keyspace_settings* settings_;
+  std::mt19937_64* rng_;
+  database* db_ = nullptr;
+  int db_index_ = 0;
+  const args_t* args_ = nullptr;
+  protocol::resp_writer* out_ = nullptr;
+  int64_t now_ms_ = 0;
+  const std::string* command_name_ = nullptr;
+};
+
+} // namespace troupe::keyspace

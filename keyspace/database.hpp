@@ -1,0 +1,49 @@
+// Databases: each is 16384 slot tables (one per hash slot, created when the slot gets a key).
+// A slot_range actor touches only the tables of its own slots, so no locking is needed here.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "keyspace/table.hpp"
+#include "protocol/key_slot.hpp"
+
+namespace troupe::keyspace {
+
+class database {
+public:
+  database();
+  ~database();
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+
+  table* slot(int s) const { return tables_[s]; }
+  table& slot_for_write(int s) {
+    if (tables_[s] == nullptr)
+      tables_[s] = new table();
+    return *tables_[s];
+  }
+  // Totals over the given slots [first, last] (a slot_range's) or over all of them.
+  size_t size(int first = 0, int last = protocol::slot_count - 1) const;
+  size_t volatile_count(int first = 0, int last = protocol::slot_count - 1) const;
+  void clear(int first = 0, int last = protocol::slot_count - 1);
+  // Drops the (now empty) table of a slot.
+  void release_slot(int s);
+
+private:
+  table** tables_;
+};
+
+class dataset {
+public:
+  explicit dataset(int databases);
+  int count() const { return static_cast<int>(dbs_.size()); }
+  database& db(int i) { return *dbs_[static_cast<size_t>(i)]; }
+  const database& db(int i) const { return *dbs_[static_cast<size_t>(i)]; }
+  void swap(int a, int b) { std::swap(dbs_[static_cast<size_t>(a)], dbs_[static_cast<size_t>(b)]); }
+
+private:
+  std::vector<std::unique_ptr<database>> dbs_;
+};
+
+} // namespace troupe::keyspace

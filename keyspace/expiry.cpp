@@ -1,0 +1,50 @@
+#include "keyspace/expiry.hpp"
+
+#include <string>
+#include <vector>
+
+namespace troupe::keyspace {
+
+size_t active_expire_step(database& db, int first, int last, expire_cursor& cur, int64_t now_ms,
+                          size_t max_buckets, keyspace_stats& stats) {
+  if (cur.slot < first || cur.slot > last) {
+    cur.slot = first;
+    cur.pos = 0;
+  }
+  size_t deleted = 0, visited = 0;
+  int slots_seen = 0;
+  std::vector<std::string> doomed;
+  const int span = last - first + 1;
+  while (visited < max_buckets && slots_seen <= span) {
+    table* t = db.slot(cur.slot);
+    if (t == nullptr || t->volatile_count() == 0) {
+      if (t != nullptr)
+        db.release_slot(cur.slot);
+      cur.pos = 0;
+      cur.slot = cur.slot == last ? first : cur.slot + 1;
+      ++slots_seen;
+      continue;
+    }
+    doomed.clear();
+    cur.pos = t->scan(cur.pos, [&](entry* e) {
+      if (e->has_expire() && e->expire() <= now_ms)
+        doomed.emplace_back(e->key());
+    });
+    ++visited;
+    for (auto& k : doomed) {
+      destroy_entry(t->detach(k, hash_key(k)));
+      ++deleted;
+    }
+    if (cur.pos == 0) {
+      int s = cur.slot;
+      cur.slot = cur.slot == last ? first : cur.slot + 1;
+      ++slots_seen;
+      db.release_slot(s);
+    }
+  }
+  stats.expired += deleted;
+  ++stats.expire_cycles;
+  return deleted;
+}
+
+} // namespace troupe::keyspace

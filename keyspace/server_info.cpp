@@ -1,0 +1,235 @@
+#include "keyspace/server_info.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "protocol/command_table.hpp"
+
+namespace troupe::keyspace {
+
+std::string human_bytes(uint64_t n) {
+  char buf[64];
+  double d = static_cast<double>(n);
+  if (n < 1024)
+    std::snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(n));
+  else if (n < 1024ull * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2fK", d / 1024);
+  else if (n < 1024ull * 1024 * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2fM", d / (1024.0 * 1024));
+  else if (n < 1024ull * 1024 * 1024 * 1024)
+    std::snprintf(buf, sizeof(buf), "%.2fG", d / (1024.0 * 1024 * 1024));
+  else
+    std::snprintf(buf, sizeof(buf), "%.2fT", d / (1024.0 * 1024 * 1024 * 1024));
+  return buf;
+}
+
+namespace {
+
+class section_writer {
+public:
+  explicit section_writer(std::string& out) : out_(out) {}
+  void begin(const char* name) {
+    if (!out_.empty())
+      out_ += "\r\n";
+    out_ += "# ";
+    out_ += name;
+    out_ += "\r\n";
+  }
+  void field(const char* name, std::string_view value) {
+    out_ += name;
+    out_ += ':';
+    out_.append(value.data(), value.size());
+    out_ += "\r\n";
+  }
+  void field(const char* name, uint64_t v) { field(name, std::to_string(v)); }
+  void field(const char* name, int64_t v) { field(name, std::to_string(v)); }
+  void field(const char* name, int v) { field(name, std::to_string(v)); }
+  void fixed(const char* name, double v, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+    field(name, buf);
+  }
+
+private:
+  std::string& out_;
+};
+
+const char* const default_sections[] = {"server", "clients", "memory", "persistence", "stats", "replication",
+                                        "cpu", "modules", "errorstats", "cluster", "keyspace"};
+
+} // namespace
+
+std::string render_info(const info_figures& f, const std::vector<std::string_view>& args) {
+  std::set<std::string> want;
+  bool everything = false;
+  if (args.empty())
+    want.insert(std::begin(default_sections), std::end(default_sections));
+  for (auto a : args) {
+    std::string s;
+    protocol::to_lower(a, s);
+    if (s == "default")
+      want.insert(std::begin(default_sections), std::end(default_sections));
+    else if (s == "all" || s == "everything") {
+      want.insert(std::begin(default_sections), std::end(default_sections));
+      want.insert("commandstats");
+      want.insert("latencystats");
+      everything = everything || s == "everything";
+    } else
+      want.insert(s);
+  }
+  std::string out;
+  section_writer w(out);
+  if (want.count("server")) {
+    w.begin("Server");
+    w.field("redis_version", f.redis_version);
+    w.field("redis_git_sha1", "00000000");
+    w.field("redis_git_dirty", "0");
+    w.field("redis_build_id", "troupe");
+    w.field("redis_mode", f.mode);
+    w.field("os", f.os);
+    w.field("arch_bits", "64");
+    w.field("monotonic_clock", "POSIX clock_gettime");
+    w.field("multiplexing_api", "epoll");
+    w.field("gcc_version", __VERSION__);
+    w.field("process_id", f.pid);
+    w.field("process_supervised", "no");
+    w.field("run_id", f.run_id);
+    w.field("tcp_port", f.port);
+    w.field("server_time_usec", f.now_us);
+    w.field("uptime_in_seconds", f.uptime_s);
+    w.field("uptime_in_days", f.uptime_s / 86400);
+    w.field("hz", f.hz);
+    w.field("configured_hz", f.hz);
+    w.field("lru_clock", (f.now_us / 1000000) & ((1 << 24) - 1));
+    w.field("executable", f.executable);
+    w.field("config_file", f.config_file);
+    w.field("io_threads_active", f.io_threads > 1 ? 1 : 0);
+    w.field("troupe_version", f.troupe_version);
+    w.field("troupe_io_threads", f.io_threads);
+    w.field("troupe_slot_actors", f.slot_actors);
+  }
+  if (want.count("clients")) {
+    w.begin("Clients");
+    w.field("connected_clients", f.connected_clients);
+    w.field("cluster_connections", 0);
+    w.field("maxclients", f.maxclients);
+    w.field("client_recent_max_input_buffer", 0);
+    w.field("client_recent_max_output_buffer", 0);
+    w.field("blocked_clients", f.blocked_clients);
+    w.field("tracking_clients", 0);
+    w.field("clients_in_timeout_table", 0);
+  }
+  if (want.count("memory")) {
+    w.begin("Memory");
+    w.field("used_memory", f.used_memory);
+    w.field("used_memory_human", human_bytes(f.used_memory));
+    w.field("used_memory_rss", f.used_memory_rss);
+    w.field("used_memory_rss_human", human_bytes(f.used_memory_rss));
+    w.field("used_memory_peak", f.used_memory_peak);
+    w.field("used_memory_peak_human", human_bytes(f.used_memory_peak));
+    char perc[32];
+    std::snprintf(perc, sizeof(perc), "%.2f%%",
+                  f.used_memory_peak ? 100.0 * static_cast<double>(f.used_memory) / static_cast<double>(f.used_memory_peak) : 100.0);
+    w.field("used_memory_peak_perc", perc);
+    w.field("used_memory_startup", f.used_memory_startup);
+    w.field("used_memory_dataset", f.used_memory > f.used_memory_startup ? f.used_memory - f.used_memory_startup : 0);
+    w.field("total_system_memory", f.total_system_memory);
+    w.field("total_system_memory_human", human_bytes(f.total_system_memory));
+    w.field("maxmemory", f.maxmemory);
+    w.field("maxmemory_human", human_bytes(f.maxmemory));
+    w.field("maxmemory_policy", f.maxmemory_policy);
+    w.fixed("mem_fragmentation_ratio",
+            f.used_memory ? static_cast<double>(f.used_memory_rss) / static_cast<double>(f.used_memory) : 0, 2);
+    w.field("mem_allocator", f.allocator);
+    w.field("lazyfree_pending_objects", 0);
+  }
+  if (want.count("persistence")) {
+    w.begin("Persistence");
+    w.field("loading", 0);
+    w.field("async_loading", 0);
+    w.field("rdb_changes_since_last_save", f.dirty);
+    w.field("rdb_bgsave_in_progress", 0);
+    w.field("rdb_last_save_time", f.lastsave);
+    w.field("rdb_last_bgsave_status", "ok");
+    w.field("rdb_last_bgsave_time_sec", -1);
+    w.field("rdb_current_bgsave_time_sec", -1);
+    w.field("rdb_saves", 0);
+    w.field("aof_enabled", f.aof_enabled ? 1 : 0);
+    w.field("aof_rewrite_in_progress", 0);
+    w.field("aof_rewrite_scheduled", 0);
+    w.field("aof_last_rewrite_time_sec", -1);
+    w.field("aof_current_rewrite_time_sec", -1);
+    w.field("aof_last_bgrewrite_status", "ok");
+    w.field("aof_rewrites", 0);
+    w.field("aof_last_write_status", "ok");
+  }
+  if (want.count("stats")) {
+    w.begin("Stats");
+    w.field("total_connections_received", f.total_connections);
+    w.field("total_commands_processed", f.total_commands);
+    w.field("instantaneous_ops_per_sec", 0);
+    w.field("total_net_input_bytes", f.net_input);
+    w.field("total_net_output_bytes", f.net_output);
+    w.field("rejected_connections", f.rejected_connections);
+    w.field("sync_full", 0);
+    w.field("sync_partial_ok", 0);
+    w.field("sync_partial_err", 0);
+    w.field("expired_keys", f.expired_keys);
+    w.field("expired_stale_perc", "0.00");
+    w.field("expired_time_cap_reached_count", 0);
+    w.field("evicted_keys", 0);
+    w.field("keyspace_hits", f.keyspace_hits);
+    w.field("keyspace_misses", f.keyspace_misses);
+    w.field("pubsub_channels", 0);
+    w.field("pubsub_patterns", 0);
+    w.field("pubsubshard_channels", 0);
+    w.field("latest_fork_usec", 0);
+    w.field("total_forks", 0);
+    w.field("total_error_replies", f.total_error_replies);
+  }
+  if (want.count("replication")) {
+    w.begin("Replication");
+    w.field("role", "master");
+    w.field("connected_slaves", 0);
+    w.field("master_failover_state", "no-failover");
+    w.field("master_replid", f.replid);
+    w.field("master_replid2", "0000000000000000000000000000000000000000");
+    w.field("master_repl_offset", 0);
+    w.field("second_repl_offset", -1);
+    w.field("repl_backlog_active", 0);
+    w.field("repl_backlog_size", 1048576);
+    w.field("repl_backlog_first_byte_offset", 0);
+    w.field("repl_backlog_histlen", 0);
+  }
+  if (want.count("cpu")) {
+    w.begin("CPU");
+    w.fixed("used_cpu_sys", f.cpu_sys, 6);
+    w.fixed("used_cpu_user", f.cpu_user, 6);
+    w.fixed("used_cpu_sys_children", f.cpu_sys_children, 6);
+    w.fixed("used_cpu_user_children", f.cpu_user_children, 6);
+  }
+  if (want.count("modules"))
+    w.begin("Modules");
+  if (want.count("errorstats"))
+    w.begin("Errorstats");
+  if (want.count("cluster")) {
+    w.begin("Cluster");
+    w.field("cluster_enabled", f.cluster_enabled ? 1 : 0);
+  }
+  if (want.count("keyspace")) {
+    w.begin("Keyspace");
+    for (auto& d : f.dbs) {
+      if (d.keys == 0 && d.expires == 0)
+        continue;
+      std::string line = "keys=" + std::to_string(d.keys) + ",expires=" + std::to_string(d.expires)
+                         + ",avg_ttl=" + std::to_string(d.avg_ttl);
+      std::string name = "db" + std::to_string(d.index);
+      w.field(name.c_str(), line);
+    }
+  }
+  (void)everything;
+  return out;
+}
+
+} // namespace troupe::keyspace

@@ -1,0 +1,46 @@
+// INFO: the figures a node gathers from its actors, rendered in Redis 7.0's sections and field names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace troupe::keyspace {
+
+struct info_figures {
+  // Server
+  std::string redis_version, troupe_version, mode = "standalone", os, executable, config_file, run_id;
+  int64_t pid = 0, port = 0, hz = 10, uptime_s = 0, now_us = 0, io_threads = 1, slot_actors = 1;
+  // Clients
+  uint64_t connected_clients = 0, maxclients = 10000, blocked_clients = 0;
+  // Memory
+  uint64_t used_memory = 0, used_memory_rss = 0, used_memory_peak = 0, used_memory_startup = 0,
+           total_system_memory = 0, maxmemory = 0;
+  std::string maxmemory_policy = "noeviction", allocator = "libc";
+  // Persistence
+  uint64_t dirty = 0;
+  int64_t lastsave = 0;
+  bool aof_enabled = false;
+  // Stats
+  uint64_t total_connections = 0, total_commands = 0, net_input = 0, net_output = 0, rejected_connections = 0,
+           expired_keys = 0, keyspace_hits = 0, keyspace_misses = 0, total_error_replies = 0,
+           expire_cycles = 0;
+  // Replication
+  std::string replid;
+  // CPU (seconds)
+  double cpu_sys = 0, cpu_user = 0, cpu_sys_children = 0, cpu_user_children = 0;
+  // Cluster
+  bool cluster_enabled = false;
+  // Keyspace
+  struct db { int index; uint64_t keys, expires, avg_ttl; };
+  std::vector<db> dbs;
+};
+
+// Renders the sections named by INFO's arguments (none: the default ones; "all", "everything").
+std::string render_info(const info_figures& f, const std::vector<std::string_view>& sections);
+
+// "1.20M"-style sizes, as INFO's *_human fields.
+std::string human_bytes(uint64_t n);
+
+} // namespace troupe::keyspace
