@@ -1,0 +1,197 @@
+"""Starts the real troupe-server (and, for comparisons, the real redis-server) on free ports in
+temporary directories, and cleans up every process it started. Used by every integration test."""
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import redis
+
+TROUPE = os.environ.get("TROUPE_SERVER") or os.path.join(os.path.dirname(__file__), "../../build/troupe-server")
+REDIS = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+_started = []
+
+
+def _cleanup():
+    for p in _started:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(_cleanup)
+
+
+def free_port():
+    # A port whose bus port (+10000) is free too, for later cluster tests.
+    for _ in range(100):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port < 55000:
+            return port
+    raise RuntimeError("no free port")
+
+
+def wait_for_port(port, timeout=10.0, proc=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
+
+
+class Server:
+    """One server process. `binary` is troupe-server unless told otherwise."""
+
+    def __init__(self, *args, binary=None, config=None, port=None, keep_dir=None):
+        self.binary = binary or TROUPE
+        self.port = port or free_port()
+        self.dir = keep_dir or tempfile.mkdtemp(prefix="troupe-test.")
+        self.args = list(args)
+        self.config = config
+        self.proc = None
+        self.stdout_path = os.path.join(self.dir, "stdout.log")
+
+    def command_line(self):
+        cmd = [self.binary]
+        if self.config is not None:
+            path = os.path.join(self.dir, "test.conf")
+            with open(path, "w") as f:
+                f.write(self.config)
+            cmd.append(path)
+        cmd += ["--port", str(self.port), "--dir", self.dir, "--save", ""]
+        return cmd + self.args
+
+    def start(self, wait=True):
+        with open(self.stdout_path, "ab") as out:
+            self.proc = subprocess.Popen(self.command_line(), cwd=self.dir, stdout=out, stderr=subprocess.STDOUT)
+        _started.append(self.proc)
+        if wait:
+            wait_for_port(self.port, proc=self.proc)
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def client(self, **kw):
+        kw.setdefault("decode_responses", True)
+        kw.setdefault("socket_timeout", 10)
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+
+    def cli(self, *args, input=None, check=True):
+        r = subprocess.run(["redis-cli", "-p", str(self.port)] + [str(a) for a in args], input=input,
+                           capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"redis-cli failed: {r.stderr}")
+        return r.stdout
+
+    def output(self):
+        with open(self.stdout_path, errors="replace") as f:
+            return f.read()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Raw:
+    """A raw socket speaking RESP, for byte-exact checks and malformed input."""
+
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def _fill(self):
+        chunk = self.s.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError("closed")
+        self.buf += chunk
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line + b"\r\n"
+
+    def exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def reply(self):
+        """One complete reply, as raw bytes (RESP2 and RESP3)."""
+        line = self.line()
+        t = line[:1]
+        if t in b"+-:,#_(":
+            return line
+        if t in b"$=!":
+            n = int(line[1:-2])
+            return line if n < 0 else line + self.exact(n + 2)
+        if t in b"*~>":
+            n = int(line[1:-2])
+            return line + b"".join(self.reply() for _ in range(max(n, 0)))
+        if t == b"%":
+            n = int(line[1:-2])
+            return line + b"".join(self.reply() for _ in range(2 * n))
+        raise ValueError(f"unexpected reply line {line!r}")
+
+    def call(self, *words):
+        self.send(encode(*words))
+        return self.reply()
+
+    def closed(self, timeout=5):
+        """True if the server closes the connection (after any pending bytes)."""
+        self.s.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.s.recv(1 << 20)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.s.close()
+
+
+def encode(*words):
+    out = [b"*%d\r\n" % len(words)]
+    for w in words:
+        b = w if isinstance(w, bytes) else str(w).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(out)
+
+
+def main():
+    """Runs the unittest cases of the calling module, verbosely; exit status for CTest."""
+    import unittest
+    unittest.main(module="__main__", argv=[sys.argv[0], "-v"], exit=True)

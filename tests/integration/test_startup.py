@@ -1,0 +1,151 @@
+"""Starting a node exactly like redis-server: flags, config files, errors, daemonize, logs, shutdown."""
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import Server, TROUPE, free_port, wait_for_port, main
+
+
+def run(*args, timeout=10, input=None):
+    return subprocess.run([TROUPE] + list(args), capture_output=True, text=True, timeout=timeout, input=input)
+
+
+class Startup(unittest.TestCase):
+    def test_version_and_help(self):
+        r = run("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^Troupe server v=\S+ redis_version=7\.0\.15 ")
+        r = run("-v")
+        self.assertIn("redis_version=7.0.15", r.stdout)
+        r = run("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("Usage: ./troupe-server [/path/to/redis.conf] [options]", r.stderr)
+
+    def test_banner_and_ready_lines_on_stdout(self):
+        with Server() as s:
+            deadline = time.time() + 5
+            while "Ready to accept connections" not in s.output() and time.time() < deadline:
+                time.sleep(0.05)
+            out = s.output()
+            self.assertIn(f" PID: {s.proc.pid}", out)
+            self.assertIn("Server initialized", out)
+            self.assertIn("Ready to accept connections", out)
+            self.assertLess(out.index("Server initialized"), out.index("Ready to accept connections"))
+            self.assertTrue(s.client().ping())
+
+    def test_seed_command_line_daemonizes(self):
+        d = __import__("tempfile").mkdtemp(prefix="troupe-seed.")
+        port = free_port()
+        args = ["--port", str(port), "--cluster-enabled", "yes", "--cluster-config-file", f"nodes_{port}.conf",
+                "--cluster-node-timeout", "5000", "--appendonly", "yes", "--appendfilename", f"node_{port}.aof",
+                "--dbfilename", f"node_{port}.rdb", "--logfile", f"node_{port}.log", "--daemonize", "yes",
+                "--dir", d, "--pidfile", os.path.join(d, "troupe.pid")]
+        r = run(*args)
+        self.assertEqual(r.returncode, 0, r.stderr)  # the parent returns at once
+        pid = None
+        try:
+            wait_for_port(port)
+            pidfile = os.path.join(d, "troupe.pid")
+            deadline = time.time() + 5
+            while not os.path.exists(pidfile) and time.time() < deadline:
+                time.sleep(0.05)
+            with open(pidfile) as f:
+                pid = int(f.read().strip())
+            with open(os.path.join(d, f"node_{port}.log")) as f:
+                log = f.read()
+            self.assertRegex(log, r"\d+:M \d\d \w\w\w \d{4} \d\d:\d\d:\d\d\.\d{3} \* Ready to accept connections")
+            self.assertIn("appendonly: accepted, no effect in Troupe", log)
+            self.assertEqual(log.count("appendonly: accepted, no effect in Troupe"), 1)
+            out = subprocess.run(["redis-cli", "-p", str(port), "CONFIG", "GET", "cluster-node-timeout"],
+                                 capture_output=True, text=True).stdout.split()
+            self.assertEqual(out, ["cluster-node-timeout", "5000"])
+            out = subprocess.run(["redis-cli", "-p", str(port), "SHUTDOWN", "NOSAVE"], capture_output=True, text=True)
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                try:
+                    os.kill(pid, 0)
+                    time.sleep(0.05)
+                except ProcessLookupError:
+                    break
+            else:
+                self.fail("daemon did not exit after SHUTDOWN")
+            self.assertFalse(os.path.exists(pidfile), "pidfile removed at shutdown")
+            with open(os.path.join(d, f"node_{port}.log")) as f:
+                log = f.read()
+            self.assertIn("User requested shutdown...", log)
+            self.assertIn("ready to exit, bye bye", log)
+            pid = None
+        finally:
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+
+    def test_config_file_flags_and_include(self):
+        s = Server(config='# a comment\nport 1\ninclude "{inc}"\nmaxclients 77\nrequirepass "p a\\x21"\n')
+        inc = os.path.join(s.dir, "inc.conf")
+        with open(inc, "w") as f:
+            f.write("databases 4\ntimeout 30\n")
+        s.config = s.config.replace("{inc}", inc)
+        s.args = ["--maxclients", "88"]   # flags override the file; --port from the harness overrides "port 1"
+        with s:
+            c = s.client(password="p a!")
+            self.assertEqual(c.config_get("maxclients"), {"maxclients": "88"})
+            self.assertEqual(c.config_get("databases"), {"databases": "4"})
+            self.assertEqual(c.config_get("timeout"), {"timeout": "30"})
+            self.assertEqual(c.info("server")["config_file"], os.path.join(s.dir, "test.conf"))
+            with self.assertRaises(Exception):
+                c.select(4)
+
+    def test_bad_config_stops_start(self):
+        r = run("--port", "70000")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***", r.stderr)
+        self.assertIn("port", r.stderr)
+        r = run("--no-such-directive", "x")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("Bad directive or wrong number of arguments", r.stderr)
+        d = __import__("tempfile").mkdtemp()
+        conf = os.path.join(d, "bad.conf")
+        with open(conf, "w") as f:
+            f.write("port 6379\n\nappendfsync sometimes\n")
+        r = run(conf)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("at line 3", r.stderr)
+        self.assertIn(">>> 'appendfsync sometimes'", r.stderr)
+        self.assertIn("argument(s) must be one of the following: everysec, always, no", r.stderr)
+
+    def test_port_in_use_fails(self):
+        with Server() as s:
+            r = run("--port", str(s.port), "--save", "")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("Failed listening on port", r.stdout + r.stderr)
+
+    def test_sigterm_and_sigint_stop_cleanly(self):
+        for sig, word in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
+            s = Server().start()
+            s.client().set("k", "v")
+            self.assertEqual(s.stop(sig), 0)
+            self.assertIn(f"Received {word} scheduling shutdown...", s.output())
+
+    def test_shutdown_command(self):
+        s = Server().start()
+        r = s.client()
+        with self.assertRaises(Exception):
+            r.execute_command("SHUTDOWN", "BOGUS")
+        try:
+            r.shutdown(nosave=True)
+        except Exception:
+            pass
+        s.proc.wait(10)
+        self.assertEqual(s.proc.returncode, 0)
+        self.assertIn("User requested shutdown...", s.output())
+
+    def test_dir_that_does_not_exist(self):
+        r = run("--dir", "/nonexistent/troupe/dir", "--port", str(free_port()))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("/nonexistent/troupe/dir", r.stderr)
+
+
+if __name__ == "__main__":
+    main()
