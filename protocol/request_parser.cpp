@@ -27,6 +27,8 @@ bool is_space(char c) {
 
 bool split_args(std::string_view line, std::vector<std::string>& out) {
   out.clear();
+  // Redis splits C strings: a NUL byte ends the line.
+  line = line.substr(0, line.find('\0'));
   size_t i = 0, n = line.size();
   for (;;) {
     while (i < n && is_space(line[i]))
@@ -81,7 +83,7 @@ bool split_args(std::string_view line, std::vector<std::string>& out) {
           break;
         }
         switch (line[i]) {
-          case ' ': case '\n': case '\r': case '\t': case '\0':
+          case ' ': case '\n': case '\r': case '\t':
             done = true;
             break;
           case '"': in_dq = true; break;

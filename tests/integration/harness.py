@@ -194,4 +194,6 @@ def encode(*words):
 def main():
     """Runs the unittest cases of the calling module, verbosely; exit status for CTest."""
     import unittest
-    unittest.main(module="__main__", argv=[sys.argv[0], "-v"], exit=True)
+    import warnings
+    warnings.simplefilter("ignore", ResourceWarning)
+    unittest.main(module="__main__", argv=[sys.argv[0], "-v"], exit=True, warnings="ignore")

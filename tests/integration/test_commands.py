@@ -1,0 +1,235 @@
+"""Commands through redis-py and redis-cli against the real binary: strings, keys, databases,
+expiry, multi-key commands across slot-range actors, AUTH, CLIENT, INFO, ACTORS, DEBUG."""
+import threading
+import time
+import unittest
+
+import redis
+
+from harness import REDIS, Raw, Server, main
+
+
+class Commands(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("--slot-actors", "4", "--enable-debug-command", "yes").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        self.r = self.server.client()
+        self.r.flushall()
+
+    def test_strings(self):
+        r = self.r
+        self.assertTrue(r.set("s", "hello", ex=100))
+        self.assertEqual(r.get("s"), "hello")
+        self.assertEqual(r.ttl("s"), 100)
+        self.assertEqual(r.append("s", " world"), 11)
+        self.assertEqual(r.getrange("s", 0, 4), "hello")
+        self.assertEqual(r.setrange("s", 6, "there"), 11)
+        self.assertEqual(r.get("s"), "hello there")
+        self.assertEqual(r.incrby("n", 5), 5)
+        self.assertEqual(r.incrbyfloat("n", 0.5), 5.5)
+        self.assertIsNone(r.set("s", "x", nx=True))
+        self.assertEqual(r.set("s", "y", get=True), "hello there")
+        self.assertEqual(r.getdel("s"), "y")
+        self.assertEqual(r.exists("s"), 0)
+        self.assertEqual(r.strlen("n"), 3)
+        with self.assertRaises(redis.ResponseError) as e:
+            r.incr("n")
+        self.assertIn("not an integer", str(e.exception))
+
+    def test_multi_key_commands_across_slot_ranges(self):
+        r = self.r
+        keys = [f"k{i}" for i in range(50)]  # spread over all four slot ranges
+        self.assertTrue(r.mset({k: k.upper() for k in keys}))
+        self.assertEqual(r.mget(keys), [k.upper() for k in keys])
+        self.assertEqual(r.exists(*keys, "missing"), 50)
+        self.assertEqual(r.msetnx({"k1": "x", "brand-new": "y"}), False)
+        self.assertIsNone(r.get("brand-new"))
+        self.assertTrue(r.rename("k1", "k2-renamed"))
+        self.assertEqual(r.get("k2-renamed"), "K1")
+        self.assertTrue(r.copy("k3", "k3-copy"))
+        self.assertEqual(r.get("k3-copy"), "K3")
+        self.assertEqual(r.delete(*keys), 49)  # k1 was renamed away
+        self.assertEqual(r.dbsize(), 2)
+        self.assertEqual(sorted(r.keys("*")), ["k2-renamed", "k3-copy"])
+
+    def test_mset_is_atomic_for_other_clients(self):
+        # Two keys that live in different slot ranges are always seen together.
+        a, b = "atom:a", "atom:b{x}"
+        self.r.mset({a: 0, b: 0})
+        stop = threading.Event()
+        bad = []
+
+        def writer():
+            w = self.server.client()
+            i = 0
+            while not stop.is_set():
+                i += 1
+                w.mset({a: i, b: i})
+
+        t = threading.Thread(target=writer)
+        t.start()
+        reader = self.server.client()
+        for _ in range(2000):
+            x, y = reader.mget(a, b)
+            if x != y:
+                bad.append((x, y))
+        stop.set()
+        t.join()
+        self.assertEqual(bad, [])
+
+    def test_databases(self):
+        r = self.r
+        r.set("d", "zero")
+        self.assertTrue(r.move("d", 3))
+        r3 = self.server.client(db=3)
+        self.assertEqual(r3.get("d"), "zero")
+        self.assertTrue(r.swapdb(0, 3))
+        self.assertEqual(r.get("d"), "zero")
+        self.assertEqual(r.info("keyspace"), {"db0": {"keys": 1, "expires": 0, "avg_ttl": 0}})
+        with self.assertRaises(redis.ResponseError) as e:
+            r.execute_command("SELECT", 16)
+        self.assertIn("DB index is out of range", str(e.exception))
+        r3.set("other", "x")
+        self.assertTrue(r.flushdb())
+        self.assertEqual(r.dbsize(), 0)
+        self.assertEqual(r3.dbsize(), 1)
+
+    def test_active_expiry_without_access(self):
+        r = self.r
+        for i in range(200):
+            r.set(f"e{i}", "v", px=100)
+        r.set("keep", "v")
+        deadline = time.time() + 5
+        while r.dbsize() > 1 and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(r.dbsize(), 1)
+        self.assertGreaterEqual(r.info("stats")["expired_keys"], 200)
+
+    def test_scan_returns_every_key(self):
+        r = self.r
+        r.mset({f"scan:{i}": i for i in range(1000)})
+        seen = set()
+        cursor = 0
+        while True:
+            cursor, keys = r.scan(cursor, count=50)
+            seen.update(keys)
+            if cursor == 0:
+                break
+        self.assertEqual(len(seen), 1000)
+        self.assertEqual(set(r.scan_iter(match="scan:99*")), {"scan:99"} | {f"scan:{i}" for i in range(990, 1000)})
+
+    def test_info_fields(self):
+        r = self.r
+        r.set("i", "1")
+        info = r.info()
+        self.assertEqual(info["redis_version"], "7.0.15")
+        self.assertEqual(info["cluster_enabled"], 0)
+        self.assertEqual(info["loading"], 0)
+        self.assertEqual(info["db0"]["keys"], 1)
+        self.assertGreater(info["used_memory"], 0)
+        self.assertGreaterEqual(info["connected_clients"], 1)
+        self.assertIn("# Keyspace", self.server.cli("INFO"))
+
+    def test_client_commands(self):
+        r = self.r
+        r.client_setname("me")
+        self.assertEqual(r.client_getname(), "me")
+        victim = Raw(self.server.port)
+        self.assertEqual(victim.call("CLIENT", "SETNAME", "victim"), b"+OK\r\n")
+        clients = {c["name"]: c for c in r.client_list()}
+        self.assertIn("victim", clients)
+        self.assertEqual(clients["me"]["cmd"], "client|list")
+        self.assertIn("id=", r.execute_command("CLIENT", "INFO"))
+        self.assertEqual(r.client_kill_filter(_id=clients["victim"]["id"]), 1)
+        self.assertTrue(victim.closed())
+        self.assertNotIn("victim", {c["name"] for c in r.client_list()})
+        self.assertEqual(r.client_kill_filter(_id=999999), 0)
+
+    def test_actors(self):
+        lines = self.server.cli("ACTORS").strip().split("\n")
+        names = [l.split()[0] for l in lines]
+        for expected in ("name=node", "name=listener:%d" % self.server.port, "name=inspector", "name=slot_range:0",
+                         "name=slot_range:3"):
+            self.assertIn(expected, names)
+        self.assertTrue(any(n.startswith("name=connection:") for n in names))
+        self.assertNotIn("\r", self.server.cli("ACTORS", "LIST"))
+        slot_line = [l for l in lines if l.startswith("name=slot_range:0 ")][0]
+        self.assertRegex(slot_line, r"kind=slot_range handled=\d+ mailbox=\d+ slots=0-4095 keys=\d+")
+        info = self.server.cli("ACTORS", "INFO", "slot_range:0")
+        self.assertIn("actor_status(", info)
+        self.assertIn("slot_range_status(", info)
+        self.assertIn("no such actor", self.server.cli("ACTORS", "INFO", "nobody"))
+
+    def test_debug_digest_matches_redis(self):
+        commands = [("SET", "a", "1"), ("SET", "b", "hello"), ("SET", "c", "x" * 100), ("SET", "d", "v", "EX", "1000"),
+                    ("SELECT", "2"), ("SET", "e", "in-db-2")]
+        with Server("--enable-debug-command", "yes", binary=REDIS) as theirs:
+            t = theirs.client()
+            for c in commands:
+                t.execute_command(*c)
+            expected = t.execute_command("DEBUG", "DIGEST")
+        o = self.server.client()
+        for c in commands:
+            o.execute_command(*c)
+        self.assertEqual(o.execute_command("DEBUG", "DIGEST"), expected)
+        self.assertNotEqual(expected, "0" * 40)
+
+    def test_debug_commands(self):
+        r = self.r
+        r.set("o", "12345")
+        self.assertIn("encoding:int", r.execute_command("DEBUG", "OBJECT", "o"))
+        start = time.time()
+        self.assertTrue(r.execute_command("DEBUG", "SLEEP", "0.2"))
+        self.assertGreaterEqual(time.time() - start, 0.2)
+        self.assertTrue(r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0"))
+        r.set("x", "v", px=50)
+        time.sleep(0.4)
+        self.assertEqual(r.info("keyspace")["db0"]["keys"], 2)  # nobody expired it
+        self.assertTrue(r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1"))
+        self.assertIsNone(r.get("x"))
+
+
+class Auth(unittest.TestCase):
+    def test_requirepass(self):
+        with Server("--requirepass", "s3cret") as s:
+            r = s.client()
+            with self.assertRaises(redis.AuthenticationError):
+                r.get("x")
+            with self.assertRaises((redis.AuthenticationError, redis.ResponseError)) as e:
+                s.client(password="wrong").ping()
+            self.assertIn("WRONGPASS", str(e.exception))
+            ok = s.client(password="s3cret")
+            self.assertTrue(ok.set("x", "1"))
+            self.assertEqual(s.cli("-a", "s3cret", "--no-auth-warning", "GET", "x").strip(), "1")
+            self.assertIn("NOAUTH", s.cli("GET", "x"))
+            r3 = s.client(password="s3cret", protocol=3) if "protocol" in redis.Redis.__init__.__code__.co_varnames \
+                else ok
+            self.assertEqual(r3.get("x"), "1")
+
+    def test_maxclients(self):
+        with Server("--maxclients", "2") as s:
+            a, b = s.client(), s.client()
+            a.ping()
+            b.ping()
+            with self.assertRaises(redis.ConnectionError):
+                s.client().ping()
+            self.assertEqual(Raw(s.port).reply(), b"-ERR max number of clients reached\r\n")
+            self.assertTrue(a.ping())
+            self.assertGreaterEqual(a.info("stats")["rejected_connections"], 2)
+
+    def test_idle_timeout(self):
+        with Server("--timeout", "1") as s:
+            r = s.client()
+            r.ping()
+            time.sleep(2.5)
+            self.assertNotIn("cmd=ping", s.cli("CLIENT", "LIST"))
+
+
+if __name__ == "__main__":
+    main()
