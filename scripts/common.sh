@@ -37,5 +37,10 @@ build_troupe() {
   local jobs
   jobs=$(nproc 2>/dev/null || echo 2)
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="${TROUPE_BUILD_TYPE:-Release}" >/dev/null
-  cmake --build "$BUILD" -j "$jobs"
+  if ! cmake --build "$BUILD" -j "$jobs" >"$BUILD/build.log" 2>&1; then
+    cat "$BUILD/build.log"
+    echo "troupe: the build failed (log above, also in $BUILD/build.log)" >&2
+    exit 1
+  fi
+  echo "troupe: built $BUILD/troupe-server"
 }
