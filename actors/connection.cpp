@@ -82,7 +82,7 @@ std::string peer_string(int fd, bool local) {
 }
 
 bool is_loopback(const std::string& addr) {
-  return addr.rfind("127.", 0) == 0 || addr.rfind("::1:", 0) == 0;
+  return addr.rfind("127.", 0) == 0 || addr.rfind("::1:", 0) == 0 || addr.rfind("unixsocket", 0) == 0;
 }
 
 void refresh_settings(connection_ptr self) {
@@ -804,6 +804,13 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
   int fd = static_cast<int>(hdl.id());
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (int idle = static_cast<int>(srv->cfg->get_int("tcp-keepalive")); idle > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    int interval = std::max(1, idle / 3), count = 3;
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+  }
   auto& info = st.sess.info;
   info.id = id;
   info.fd = fd;
@@ -825,8 +832,16 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
     srv->directory.remove(name);
     srv->connected_clients.fetch_sub(1, std::memory_order_relaxed);
   });
+  // protected-mode: with no password, only clients on this machine are served, as in Redis.
+  bool denied = srv->cfg->get_bool("protected-mode") && st.sset.requirepass.empty() && !is_loopback(info.addr)
+                && info.addr.rfind("127.", 0) != 0;
   if (reject) {
     write_out(self, "-ERR max number of clients reached\r\n");
+    close_now(self);
+  } else if (denied) {
+    write_out(self, "-DENIED Troupe is running in protected mode: no password is set and the client is not on "
+                    "the loopback interface. Set a password with 'requirepass', or start with "
+                    "'--protected-mode no' (only where the network is trusted), then reconnect.\r\n");
     close_now(self);
   } else if (st.timeout_s > 0) {
     self->delayed_send(self, std::chrono::seconds(1), timeout_atom::value);

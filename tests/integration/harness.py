@@ -119,8 +119,8 @@ class Server:
 class Raw:
     """A raw socket speaking RESP, for byte-exact checks and malformed input."""
 
-    def __init__(self, port, timeout=10):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=10, host="127.0.0.1"):
+        self.s = socket.create_connection((host, port), timeout=timeout)
         self.buf = b""
 
     def send(self, data):

@@ -208,9 +208,12 @@ class Auth(unittest.TestCase):
             self.assertTrue(ok.set("x", "1"))
             self.assertEqual(s.cli("-a", "s3cret", "--no-auth-warning", "GET", "x").strip(), "1")
             self.assertIn("NOAUTH", s.cli("GET", "x"))
-            r3 = s.client(password="s3cret", protocol=3) if "protocol" in redis.Redis.__init__.__code__.co_varnames \
-                else ok
-            self.assertEqual(r3.get("x"), "1")
+            raw = Raw(s.port)
+            self.assertEqual(raw.call("HELLO", "3"), b"-NOAUTH HELLO must be called with the client already "
+                             b"authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                             b"authenticate the client and select the RESP protocol version at the same time\r\n")
+            self.assertTrue(raw.call("HELLO", "3", "AUTH", "default", "s3cret").startswith(b"%7\r\n"))
+            self.assertEqual(raw.call("GET", "x"), b"$1\r\n1\r\n")
 
     def test_maxclients(self):
         with Server("--maxclients", "2") as s:
@@ -222,6 +225,21 @@ class Auth(unittest.TestCase):
             self.assertEqual(Raw(s.port).reply(), b"-ERR max number of clients reached\r\n")
             self.assertTrue(a.ping())
             self.assertGreaterEqual(a.info("stats")["rejected_connections"], 2)
+
+    def test_protected_mode(self):
+        import subprocess
+        addrs = [a for a in subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
+                 if "." in a and not a.startswith("127.")]
+        if not addrs:
+            self.skipTest("this machine has no non-loopback IPv4 address")
+        with Server() as s:
+            r = Raw(s.port)
+            self.assertEqual(r.call("PING"), b"+PONG\r\n")  # loopback is served
+            outside = Raw(s.port, host=addrs[0])
+            self.assertTrue(outside.reply().startswith(b"-DENIED Troupe is running in protected mode"))
+            self.assertTrue(outside.closed())
+            self.assertEqual(r.call("CONFIG", "SET", "protected-mode", "no"), b"+OK\r\n")
+            self.assertEqual(Raw(s.port, host=addrs[0]).call("PING"), b"+PONG\r\n")
 
     def test_idle_timeout(self):
         with Server("--timeout", "1") as s:
