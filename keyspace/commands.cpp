@@ -14,6 +14,10 @@ command_registry::command_registry() {
   register_string_commands(*this);
   register_key_commands(*this);
   register_server_commands(*this);
+  register_hash_commands(*this);
+  register_set_commands(*this);
+  register_list_commands(*this);
+  register_zset_commands(*this);
 }
 
 void command_registry::add(std::string_view name, data_handler fn, scope where) {

@@ -41,5 +41,9 @@ void execute(exec_context& ctx, int cmd);
 void register_string_commands(command_registry& r);
 void register_key_commands(command_registry& r);
 void register_server_commands(command_registry& r);
+void register_hash_commands(command_registry& r);
+void register_set_commands(command_registry& r);
+void register_list_commands(command_registry& r);
+void register_zset_commands(command_registry& r);
 
 } // namespace troupe::keyspace

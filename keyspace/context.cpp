@@ -15,6 +15,7 @@ entry* exec_context::lookup(database& db, std::string_view key, bool read) {
       destroy_entry(t->detach(key, h));
       db.release_slot(s);
       ++stats_->expired;
+      touched(db_index_of(db), key);
       e = nullptr;
     }
   }
@@ -37,6 +38,7 @@ entry* exec_context::peek(database& db, std::string_view key) const {
 void exec_context::add(database& db, entry* e) {
   e->lru = lru_clock(now_ms_);
   db.slot_for_write(protocol::key_slot(e->key())).insert(e);
+  touched(db_index_of(db), e->key());
 }
 
 bool exec_context::remove(database& db, std::string_view key) {
@@ -49,6 +51,7 @@ bool exec_context::remove(database& db, std::string_view key) {
     return false;
   destroy_entry(e);
   db.release_slot(s);
+  touched(db_index_of(db), key);
   return true;
 }
 
@@ -56,6 +59,7 @@ void exec_context::replace(database& db, entry* old, entry* replacement) {
   replacement->lru = lru_clock(now_ms_);
   db.slot(protocol::key_slot(old->key()))->replace(old, replacement);
   destroy_entry(old);
+  touched(db_index_of(db), replacement->key());
 }
 
 void exec_context::set_string(std::string_view key, std::string_view value, bool keep_ttl, int64_t expire) {
@@ -73,9 +77,11 @@ void exec_context::set_string(std::string_view key, std::string_view value, bool
   } else {
     t.insert(e);
   }
+  touched(key);
 }
 
 entry* exec_context::set_expire(database& db, entry* e, int64_t when) {
+  touched(db_index_of(db), e->key());
   if (when >= 0 && e->has_expire()) {
     e->set_expire_in_place(when);
     return e;

@@ -37,6 +37,25 @@ struct keyspace_settings {
   int64_t proto_max_bulk_len = 512ll * 1024 * 1024;
   bool cluster_enabled = false;
   bool active_expire = true;
+  // Encoding thresholds (redis.conf names).
+  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_value = 64;
+  int64_t set_max_intset_entries = 512;
+  int64_t zset_max_listpack_entries = 128;
+  int64_t zset_max_listpack_value = 64;
+  int64_t list_max_listpack_size = -2;
+  int64_t list_compress_depth = 0;
+};
+
+// Told about every key a command changes (WATCH) and every list or sorted set that gains
+// elements (blocked clients). The executing actor installs one; tests may too.
+class key_observer {
+public:
+  virtual ~key_observer() = default;
+  virtual void touched(int db, std::string_view key) = 0;
+  virtual void ready(int db, std::string_view key) = 0;
+  // Every key of a database changed (FLUSHDB, FLUSHALL, SWAPDB).
+  virtual void touched_all(int db) = 0;
 };
 
 // The seconds clock OBJECT IDLETIME is measured with.
@@ -54,6 +73,8 @@ public:
     args_ = &args;
     out_ = &out;
     now_ms_ = now_ms;
+    blocked_ = false;
+    block_timeout_ms_ = 0;
   }
 
   const args_t& args() const { return *args_; }
@@ -94,6 +115,43 @@ public:
   entry* set_expire(database& db, entry* e, int64_t when);
 
   bool is_expired(const entry* e) const { return e->has_expire() && e->expire() <= now_ms_; }
+
+  // ---- WATCH and blocking commands -----------------------------------------------------------
+  // add / remove / replace / set_string / set_expire report the key as touched themselves; a
+  // command that changes a value in place (a collection, an appended string) calls touched() for
+  // it. Commands that add elements to a list or sorted set call ready() too.
+  void touched(std::string_view key) { touched(db_index_, key); }
+  void touched(int db, std::string_view key) {
+    if (observer_)
+      observer_->touched(db, key);
+  }
+  void touched_all(int db) {
+    if (observer_)
+      observer_->touched_all(db);
+  }
+  void ready(std::string_view key) {
+    if (observer_)
+      observer_->ready(db_index_, key);
+  }
+  void set_observer(key_observer* o) { observer_ = o; }
+  // A blocking command (BLPOP ...) that finds nothing to serve calls block(timeout_ms) instead of
+  // replying, when blocking_allowed(); otherwise (inside MULTI, in a script) it replies as if the
+  // timeout had expired (a null array). timeout_ms 0 means forever.
+  bool blocking_allowed() const { return blocking_allowed_; }
+  void set_blocking_allowed(bool v) { blocking_allowed_ = v; }
+  void block(int64_t timeout_ms) {
+    blocked_ = true;
+    block_timeout_ms_ = timeout_ms;
+  }
+  bool blocked() const { return blocked_; }
+  int64_t block_timeout_ms() const { return block_timeout_ms_; }
+  database& db_at(int i) { return data_->db(i); }
+  int db_index_of(const database& db) const {
+    for (int i = 0; i < data_->count(); ++i)
+      if (&data_->db(i) == &db)
+        return i;
+    return db_index_;
+  }
   // Replies WRONGTYPE and returns true when `e` exists with another type.
   bool wrong_type(const entry* e, vtype t);
   void changed(uint64_t n = 1) { stats_->dirty += n; }
@@ -117,6 +175,10 @@ private:
   protocol::resp_writer* out_ = nullptr;
   int64_t now_ms_ = 0;
   const std::string* command_name_ = nullptr;
+  key_observer* observer_ = nullptr;
+  bool blocking_allowed_ = true;
+  bool blocked_ = false;
+  int64_t block_timeout_ms_ = 0;
 };
 
 } // namespace troupe::keyspace

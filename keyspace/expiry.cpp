@@ -6,7 +6,7 @@
 namespace troupe::keyspace {
 
 size_t active_expire_step(database& db, int first, int last, expire_cursor& cur, int64_t now_ms,
-                          size_t max_buckets, keyspace_stats& stats) {
+                          size_t max_buckets, keyspace_stats& stats, key_observer* observer, int db_index) {
   if (cur.slot < first || cur.slot > last) {
     cur.slot = first;
     cur.pos = 0;
@@ -34,6 +34,8 @@ size_t active_expire_step(database& db, int first, int last, expire_cursor& cur,
     for (auto& k : doomed) {
       destroy_entry(t->detach(k, hash_key(k)));
       ++deleted;
+      if (observer)
+        observer->touched(db_index, k);
     }
     if (cur.pos == 0) {
       int s = cur.slot;

@@ -15,7 +15,9 @@ struct expire_cursor {
 
 // Examines at most `max_buckets` buckets of tables holding keys with an expiry, in slots
 // [first, last] of `db`, from `cur` on; deletes the expired keys it finds. Returns how many it deleted.
+// `observer` (may be null) hears of each deleted key, as touched in database `db_index`.
 size_t active_expire_step(database& db, int first, int last, expire_cursor& cur, int64_t now_ms,
-                          size_t max_buckets, keyspace_stats& stats);
+                          size_t max_buckets, keyspace_stats& stats, key_observer* observer = nullptr,
+                          int db_index = 0);
 
 } // namespace troupe::keyspace

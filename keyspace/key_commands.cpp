@@ -148,6 +148,7 @@ void move_entry(exec_context& c, database& from, entry* e, database& to, std::st
   t->detach(old_key, e->hash);
   free_shell(e);
   from.release_slot(s);
+  c.touched(c.db_index_of(from), old_key);
   c.add(to, moved);
 }
 

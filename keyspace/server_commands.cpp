@@ -32,6 +32,7 @@ void cmd_flushdb(exec_context& c) {
     return;
   size_t n = c.db().size();
   c.db().clear();
+  c.touched_all(c.db_index());
   c.changed(n + 1);
   c.out().ok();
 }
@@ -43,6 +44,7 @@ void cmd_flushall(exec_context& c) {
   for (int i = 0; i < c.data().count(); ++i) {
     n += c.data().db(i).size();
     c.data().db(i).clear();
+    c.touched_all(i);
   }
   c.changed(n + 1);
   c.out().ok();
@@ -66,8 +68,11 @@ void cmd_swapdb(exec_context& c) {
     c.out().error("ERR DB index is out of range");
     return;
   }
-  if (a != b)
+  if (a != b) {
     c.data().swap(static_cast<int>(a), static_cast<int>(b));
+    c.touched_all(static_cast<int>(a));
+    c.touched_all(static_cast<int>(b));
+  }
   c.changed();
   c.out().ok();
 }

@@ -252,6 +252,7 @@ void cmd_strlen(exec_context& c) {
 void store_raw(exec_context& c, entry* e, std::string value) {
   if (e->enc == venc::raw) {
     *e->raw_string() = std::move(value);
+    c.touched(e->key());
     return;
   }
   int64_t expire = e->has_expire() ? e->expire() : -1;
@@ -274,6 +275,7 @@ void cmd_append(exec_context& c) {
     return;
   if (e->enc == venc::raw) {
     e->raw_string()->append(extra);
+    c.touched(key);
     c.out().integer(static_cast<int64_t>(e->raw_string()->size()));
   } else {
     std::string v(e->str());

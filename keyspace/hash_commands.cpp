@@ -1,0 +1,8 @@
+// Hash commands (to be written).
+#include "keyspace/commands.hpp"
+
+namespace troupe::keyspace {
+
+void register_hash_commands(command_registry&) {}
+
+} // namespace troupe::keyspace
