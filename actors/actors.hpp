@@ -13,11 +13,12 @@ namespace troupe::actors {
 
 // On the I/O loop (a broker without a socket), so that connections reach it without a thread hop.
 slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t index, int first_slot,
-                                  int last_slot);
+                                  int last_slot, keyspace::key_events* events);
 // Binds every address of `bind` (Redis's syntax: "* -::*", "127.0.0.1 -::1") on `port`.
 caf::expected<listener_actor> spawn_listener(caf::io::middleman& mm, server& srv, const std::string& bind,
                                              uint16_t port);
 node_actor spawn_node(caf::actor_system& sys, server& srv);
+pubsub_actor spawn_pubsub(caf::io::middleman& mm, server& srv);
 inspector_actor spawn_inspector(caf::actor_system& sys, server& srv);
 
 // Fills an actor_status with what every actor reports.

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <caf/io/all.hpp>
 
 #include "actors/server.hpp"
+#include "keyspace/key_events.hpp"
 #include "keyspace/session.hpp"
 #include "protocol/request_parser.hpp"
 
@@ -19,7 +21,8 @@ using connection_broker = caf::io::typed_broker<
   caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
   caf::reacts_to<caf::io::data_transferred_msg>, caf::reacts_to<reply_batch>, caf::reacts_to<locked_atom, uint32_t>,
   caf::replies_to<clients_atom>::with<keyspace::client_info>, caf::replies_to<kill_atom, kill_request>::with<bool>,
-  caf::reacts_to<timeout_atom>, caf::replies_to<status_atom>::with<actor_status>>;
+  caf::reacts_to<timeout_atom>, caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<pubsub_delivery>,
+  caf::replies_to<status_atom>::with<actor_status>>;
 
 struct connection_state {
   static inline const char* name = "connection";
@@ -65,9 +68,35 @@ struct connection_state {
   int deferred_cmd = -1;
   std::vector<int> deferred_keys;
 
-  // A data command run here under the locks of several slot_ranges.
+  // A data command (or EXEC) run here under the locks of several slot_ranges.
   std::vector<uint16_t> lock_targets;
   size_t locks_granted = 0;
+  std::unique_ptr<keyspace::events_observer> observer;  // routes touched()/ready() to their slot_range
+  // A blocking command sent alone to its slot_range: its reply comes when it is served.
+  bool awaiting_blocked = false;
+  uint64_t blocked_segment = 0;
+  int64_t block_deadline_ms = 0;   // a blocking command polled under several locks
+
+  // MULTI / EXEC / WATCH.
+  bool in_multi = false;
+  bool multi_error = false;
+  struct queued {
+    int cmd;
+    std::vector<std::string> args;
+  };
+  std::vector<queued> multi_queue;
+  std::vector<uint16_t> watched_ranges;
+  // EXEC in progress: replies in order; async ones (PUBLISH, INFO ...) are filled in after the
+  // locked part, one by one.
+  bool exec_running = false;
+  bool exec_locking = false;
+  std::vector<queued> exec_async_queue;
+  std::vector<std::string> exec_replies;
+  std::vector<size_t> exec_pending;
+  size_t exec_next = 0;
+
+  // Pub/sub.
+  std::set<std::string> channels, patterns, shard_channels;
 
   bool close_after_flush = false;
   bool closing = false;

@@ -23,6 +23,8 @@ using slot_range_actor = caf::typed_actor<
   caf::replies_to<stats_atom>::with<slot_range_report>,
   caf::reacts_to<reset_atom>,                             // CONFIG RESETSTAT
   caf::reacts_to<expire_atom>,                            // active expiry tick
+  caf::reacts_to<unwatch_atom, int64_t>,                  // UNWATCH / DISCARD / disconnect of a client
+  caf::reacts_to<btimeout_atom, uint64_t>,                // a blocked client's timeout
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // connection: one per client socket.
@@ -35,6 +37,8 @@ using connection_actor = caf::typed_actor<
   caf::replies_to<clients_atom>::with<keyspace::client_info>,
   caf::replies_to<kill_atom, kill_request>::with<bool>,
   caf::reacts_to<timeout_atom>,                           // idle-timeout tick
+  caf::reacts_to<btimeout_atom, uint64_t>,                // retry a blocking command (several slot ranges)
+  caf::reacts_to<pubsub_delivery>,
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // listener: the client port; forks a connection per accepted socket.
@@ -43,6 +47,13 @@ using listener_actor = caf::typed_actor<
   caf::reacts_to<caf::io::acceptor_closed_msg>,
   caf::replies_to<clients_atom>::with<std::vector<keyspace::client_info>>,
   caf::replies_to<kill_atom, kill_request>::with<int64_t>,
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+// pubsub: channel and pattern subscriptions; delivers PUBLISH to subscribers.
+using pubsub_actor = caf::typed_actor<
+  caf::reacts_to<subscribe_atom, subscription>,           // from a connection
+  caf::replies_to<publish_atom, std::string, std::string, bool>::with<int64_t>,  // channel, message, shard
+  caf::replies_to<pubsub_query>::with<pubsub_answer>,
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // node: start-up order, shutdown.

@@ -191,12 +191,16 @@ int main(int argc, char** argv) {
     auto routing = std::make_shared<actors::routing_table>();
     for (int i = 0; i < k; ++i) {
       int first = i * protocol::slot_count / k, last = (i + 1) * protocol::slot_count / k - 1;
-      routing->ranges.push_back(actors::spawn_slot_range(mm, srv, static_cast<uint32_t>(i), first, last));
+      srv.events.push_back(std::make_unique<keyspace::key_events>());
+      routing->events.push_back(srv.events.back().get());
+      routing->ranges.push_back(
+        actors::spawn_slot_range(mm, srv, static_cast<uint32_t>(i), first, last, srv.events.back().get()));
       for (int s = first; s <= last; ++s)
         routing->owner[static_cast<size_t>(s)] = static_cast<uint16_t>(i);
     }
     srv.routing = routing;
     srv.node = actors::spawn_node(sys, srv);
+    srv.pubsub = actors::spawn_pubsub(mm, srv);
     srv.inspector = actors::spawn_inspector(sys, srv);
     if (log.to_stdout())
       log.raw(banner(port, cluster));
@@ -235,6 +239,7 @@ int main(int argc, char** argv) {
     for (auto& r : srv.routing->ranges)
       caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(srv.node, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(srv.pubsub, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(srv.inspector, caf::exit_reason::user_shutdown);
   }
   std::_Exit(0);

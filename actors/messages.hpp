@@ -26,6 +26,10 @@ using kill_atom = caf::atom_constant<caf::atom("kill")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
+using btimeout_atom = caf::atom_constant<caf::atom("btimeout")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 
 // One command inside a batch: its arguments are arg_ends[first_arg .. first_arg+argc) of the batch.
 struct batch_command {
@@ -34,16 +38,19 @@ struct batch_command {
   uint16_t cmd = 0;   // command-table id
   uint8_t db = 0;
   uint8_t resp = 2;
+  uint8_t flags = 0;  // may_block
+  static constexpr uint8_t may_block = 1;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_command& x) {
-  return f(caf::meta::type_name("batch_command"), x.first_arg, x.argc, x.cmd, x.db, x.resp);
+  return f(caf::meta::type_name("batch_command"), x.first_arg, x.argc, x.cmd, x.db, x.resp, x.flags);
 }
 
 // What a connection sends a slot_range per read: the commands of one segment that live there.
 struct command_batch {
   uint64_t segment = 0;
+  int64_t client = 0;               // the connection's client id (WATCH, blocked clients)
   std::string data;                 // all arguments, back to back
   std::vector<uint32_t> arg_ends;   // end offset of each argument in data
   std::vector<batch_command> cmds;
@@ -51,7 +58,7 @@ struct command_batch {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command_batch& x) {
-  return f(caf::meta::type_name("command_batch"), x.segment, x.data, x.arg_ends, x.cmds);
+  return f(caf::meta::type_name("command_batch"), x.segment, x.client, x.data, x.arg_ends, x.cmds);
 }
 
 // The encoded replies to a command_batch, in its order.
@@ -70,6 +77,7 @@ typename Inspector::result_type inspect(Inspector& f, reply_batch& x) {
 // A slot_range's figures for INFO.
 struct slot_range_report {
   uint32_t index = 0;
+  uint64_t blocked_clients = 0;
   keyspace::keyspace_stats stats;
   std::vector<uint64_t> keys;       // per database
   std::vector<uint64_t> expires;    // per database
@@ -77,7 +85,7 @@ struct slot_range_report {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_report& x) {
-  return f(caf::meta::type_name("slot_range_report"), x.index, x.stats, x.keys, x.expires);
+  return f(caf::meta::type_name("slot_range_report"), x.index, x.blocked_clients, x.stats, x.keys, x.expires);
 }
 
 // Every actor's answer to status_atom: ACTORS shows `summary` on one line and
@@ -119,6 +127,51 @@ typename Inspector::result_type inspect(Inspector& f, shutdown_request& x) {
   return f(caf::meta::type_name("shutdown_request"), x.save, x.nosave, x.now, x.force, x.reason);
 }
 
+// Pub/sub: a connection's (un)subscription, a message delivered to it, and PUBSUB's questions.
+struct subscription {
+  uint8_t kind = 0;          // 0 channels, 1 patterns, 2 shard channels
+  bool add = true;
+  std::vector<std::string> names;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscription& x) {
+  return f(caf::meta::type_name("subscription"), x.kind, x.add, x.names);
+}
+
+struct pubsub_delivery {
+  uint8_t kind = 0;          // 0 message, 1 pmessage, 2 smessage
+  std::string pattern;
+  std::string channel;
+  std::string message;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pubsub_delivery& x) {
+  return f(caf::meta::type_name("pubsub_delivery"), x.kind, x.pattern, x.channel, x.message);
+}
+
+struct pubsub_query {
+  std::string what;          // channels, numsub, numpat, shardchannels, shardnumsub
+  std::vector<std::string> args;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pubsub_query& x) {
+  return f(caf::meta::type_name("pubsub_query"), x.what, x.args);
+}
+
+struct pubsub_answer {
+  std::vector<std::string> names;
+  std::vector<int64_t> counts;
+  int64_t number = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pubsub_answer& x) {
+  return f(caf::meta::type_name("pubsub_answer"), x.names, x.counts, x.number);
+}
+
 // The status records of the individual actors (rendered into actor_status::detail).
 struct slot_range_status {
   uint32_t index = 0;
@@ -128,13 +181,16 @@ struct slot_range_status {
   bool locked = false;
   std::string lock_holder;
   uint64_t queued_while_locked = 0;
+  uint64_t blocked_clients = 0;
+  uint64_t watched_keys = 0;
   keyspace::keyspace_stats stats;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.first_slot, x.last_slot, x.keys, x.expires,
-           x.batches, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.stats);
+           x.batches, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
+           x.watched_keys, x.stats);
 }
 
 struct connection_status {
@@ -178,6 +234,16 @@ struct node_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_status& x) {
   return f(caf::meta::type_name("node_status"), x.pid, x.port, x.mode, x.uptime_s, x.slot_ranges, x.config_file);
+}
+
+struct pubsub_status {
+  uint64_t channels = 0, patterns = 0, shard_channels = 0, subscribers = 0, published = 0, delivered = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pubsub_status& x) {
+  return f(caf::meta::type_name("pubsub_status"), x.channels, x.patterns, x.shard_channels, x.subscribers,
+           x.published, x.delivered);
 }
 
 struct inspector_status {

@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "keyspace/context.hpp"
 #include "keyspace/database.hpp"
+#include "keyspace/key_events.hpp"
 #include "keyspace/session.hpp"
 
 namespace troupe::actors {
@@ -23,6 +24,7 @@ namespace troupe::actors {
 // Slot -> slot_range actor. Immutable once published.
 struct routing_table {
   std::vector<slot_range_actor> ranges;
+  std::vector<keyspace::key_events*> events;   // each slot_range's WATCHers and blocked clients
   std::array<uint16_t, protocol::slot_count> owner{};
 };
 
@@ -43,6 +45,8 @@ struct server {
   std::unique_ptr<keyspace::dataset> data;
   std::shared_ptr<const routing_table> routing;
   node_actor node;
+  pubsub_actor pubsub;
+  std::vector<std::unique_ptr<keyspace::key_events>> events;
   listener_actor listener;
   inspector_actor inspector;
   actor_directory directory;

@@ -1,6 +1,7 @@
 // slot_range: owns the keys of a run of hash slots; executes the command batches connections send
 // it, in order, on the I/O loop; can be locked by one connection for a command that spans actors.
 #include <deque>
+#include <map>
 #include <random>
 
 #include <caf/all.hpp>
@@ -10,6 +11,8 @@
 #include "actors/status.hpp"
 #include "keyspace/commands.hpp"
 #include "keyspace/expiry.hpp"
+#include "keyspace/key_events.hpp"
+#include "protocol/command_table.hpp"
 
 namespace troupe::actors {
 
@@ -18,13 +21,23 @@ namespace {
 using slot_range_broker = caf::io::typed_broker<
   caf::reacts_to<command_batch>, caf::reacts_to<lock_atom, uint64_t>,
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats>, caf::replies_to<stats_atom>::with<slot_range_report>,
-  caf::reacts_to<reset_atom>, caf::reacts_to<expire_atom>, caf::replies_to<status_atom>::with<actor_status>>;
+  caf::reacts_to<reset_atom>, caf::reacts_to<expire_atom>, caf::reacts_to<unwatch_atom, int64_t>,
+  caf::reacts_to<btimeout_atom, uint64_t>, caf::replies_to<status_atom>::with<actor_status>>;
 
 // Work that arrived while the actor was locked, kept in arrival order.
 struct deferred {
   bool is_lock = false;
   command_batch batch;
   connection_actor sender;
+};
+
+// A client blocked on keys of this range (BLPOP ...): its command, kept to be run again.
+struct waiter {
+  connection_actor conn;
+  uint64_t segment = 0;
+  int64_t client = 0;
+  batch_command cmd;
+  std::vector<std::string> args;
 };
 
 struct slot_range_state {
@@ -44,6 +57,10 @@ struct slot_range_state {
   std::deque<deferred> queue;
   uint64_t handled = 0, batches = 0, commands = 0, queued_total = 0;
   std::vector<keyspace::expire_cursor> expire_cursors;
+  keyspace::key_events* events = nullptr;
+  std::unique_ptr<keyspace::events_observer> observer;
+  std::map<uint64_t, waiter> waiters;
+  uint64_t next_waiter = 1;
 };
 
 using self_ptr = caf::stateful_actor<slot_range_state, slot_range_broker>*;
@@ -54,6 +71,73 @@ void refresh_settings(self_ptr self) {
   if (v != st.settings_version) {
     st.settings = st.srv->keyspace_settings();
     st.settings_version = v;
+  }
+}
+
+// Runs one command; the reply goes to `w`. True unless the command asked to block.
+bool run_command(self_ptr self, const batch_command& c, int64_t client, protocol::resp_writer& w, int64_t now) {
+  auto& st = self->state;
+  w.set_resp(c.resp);
+  st.ctx->begin(c.db, st.args, w, now);
+  st.ctx->set_client(static_cast<uint64_t>(client));
+  st.ctx->set_blocking_allowed((c.flags & batch_command::may_block) != 0);
+  try {
+    keyspace::execute(*st.ctx, c.cmd);
+  } catch (const std::bad_alloc&) {
+    w.error("OOM command not allowed when used memory > 'maxmemory'.");
+  } catch (const std::exception& e) {
+    w.error(std::string("ERR internal error: ") + e.what());
+  }
+  return !st.ctx->blocked();
+}
+
+// A blocking command found nothing: keep it until one of its keys gets data or it times out.
+void park(self_ptr self, const command_batch& b, const batch_command& c, const connection_actor& sender) {
+  auto& st = self->state;
+  uint64_t id = st.next_waiter++;
+  waiter w{sender, b.segment, b.client, c, std::vector<std::string>(st.args.begin(), st.args.end())};
+  std::vector<int> pos;
+  auto& spec = protocol::command_table::instance().at(c.cmd);
+  protocol::command_table::instance().key_positions(spec, st.args, pos);
+  std::vector<std::string> keys;
+  for (int p : pos)
+    keys.push_back(w.args[static_cast<size_t>(p)]);
+  st.events->blocked.add(id, c.db, keys);
+  self->monitor(sender);
+  int64_t timeout = st.ctx->block_timeout_ms();
+  st.waiters.emplace(id, std::move(w));
+  if (timeout > 0)
+    self->delayed_send(self, std::chrono::milliseconds(timeout), btimeout_atom::value, id);
+}
+
+void forget_waiter(self_ptr self, uint64_t id) {
+  self->state.events->blocked.remove(id);
+  self->state.waiters.erase(id);
+}
+
+// Serves blocked clients whose keys got data, first come first served.
+void serve_ready(self_ptr self) {
+  auto& st = self->state;
+  if (st.waiters.empty())
+    return;
+  int64_t now = now_ms();
+  while (auto key = st.events->blocked.next_ready()) {
+    for (uint64_t id : st.events->blocked.waiters_of(*key)) {
+      auto it = st.waiters.find(id);
+      if (it == st.waiters.end())
+        continue;
+      auto& w = it->second;
+      st.args.assign(w.args.begin(), w.args.end());
+      reply_batch r;
+      r.segment = w.segment;
+      r.source = st.index;
+      protocol::resp_writer out(r.out);
+      if (!run_command(self, w.cmd, w.client, out, now))
+        break; // nothing left for the next ones either
+      r.ends.push_back(static_cast<uint32_t>(r.out.size()));
+      self->send(w.conn, std::move(r));
+      forget_waiter(self, id);
+    }
   }
 }
 
@@ -68,25 +152,24 @@ void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) 
   protocol::resp_writer w(r.out);
   int64_t now = now_ms();
   const char* base = b.data.data();
+  bool parked = false;
   for (auto& c : b.cmds) {
     st.args.clear();
     for (uint32_t i = c.first_arg; i < c.first_arg + c.argc; ++i) {
       uint32_t start = i == 0 ? 0 : b.arg_ends[i - 1];
       st.args.emplace_back(base + start, b.arg_ends[i] - start);
     }
-    w.set_resp(c.resp);
-    st.ctx->begin(c.db, st.args, w, now);
-    try {
-      keyspace::execute(*st.ctx, c.cmd);
-    } catch (const std::bad_alloc&) {
-      w.error("OOM command not allowed when used memory > 'maxmemory'.");
-    } catch (const std::exception& e) {
-      w.error(std::string("ERR internal error: ") + e.what());
+    if (!run_command(self, c, b.client, w, now)) {
+      park(self, b, c, sender); // blocking commands always come alone
+      parked = true;
+      continue;
     }
     r.ends.push_back(static_cast<uint32_t>(r.out.size()));
   }
   st.commands += b.cmds.size();
-  self->send(sender, std::move(r));
+  if (!parked)
+    self->send(sender, std::move(r));
+  serve_ready(self);
 }
 
 void grant_lock(self_ptr self, const connection_actor& to) {
@@ -116,6 +199,7 @@ void release(self_ptr self) {
     return;
   st.locked = false;
   st.holder = caf::actor_addr{};
+  serve_ready(self); // the lock holder may have pushed to keys someone waits on
   drain(self);
 }
 
@@ -123,6 +207,7 @@ slot_range_report make_report(self_ptr self) {
   auto& st = self->state;
   slot_range_report r;
   r.index = st.index;
+  r.blocked_clients = st.waiters.size();
   r.stats = st.stats;
   for (int i = 0; i < st.srv->data->count(); ++i) {
     auto& db = st.srv->data->db(i);
@@ -132,8 +217,11 @@ slot_range_report make_report(self_ptr self) {
   return r;
 }
 
-slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t index, int first, int last) {
+slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t index, int first, int last,
+                                             keyspace::key_events* events) {
   auto& st = self->state;
+  st.events = events;
+  st.observer = std::make_unique<keyspace::events_observer>(events);
   st.srv = srv;
   st.index = index;
   st.first = first;
@@ -141,10 +229,18 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
   st.actor_name = "slot_range:" + std::to_string(index);
   st.settings = srv->keyspace_settings();
   st.ctx = std::make_unique<keyspace::exec_context>(*srv->data, st.stats, st.settings, st.rng);
+  st.ctx->set_observer(st.observer.get());
   st.expire_cursors.resize(static_cast<size_t>(srv->data->count()));
   srv->directory.add(st.actor_name, "slot_range", caf::actor_cast<status_handle>(self));
   self->set_down_handler([=](caf::down_msg& dm) {
-    if (self->state.locked && dm.source == self->state.holder)
+    auto& st = self->state;
+    std::vector<uint64_t> gone;
+    for (auto& [id, w] : st.waiters)
+      if (w.conn.address() == dm.source)
+        gone.push_back(id);
+    for (auto id : gone)
+      forget_waiter(self, id); // a blocked client disconnected
+    if (st.locked && dm.source == st.holder)
       release(self); // the holder died without unlocking
   });
   self->attach_functor([srv, name = st.actor_name] { srv->directory.remove(name); });
@@ -203,8 +299,26 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         if (db.volatile_count(st.first, st.last) == 0)
           continue;
         keyspace::active_expire_step(db, st.first, st.last, st.expire_cursors[static_cast<size_t>(i)], now, 2000,
-                                     st.stats);
+                                     st.stats, st.observer.get(), i);
       }
+    },
+    [=](unwatch_atom, int64_t client) {
+      ++self->state.handled;
+      self->state.events->watches.unwatch(static_cast<uint64_t>(client));
+    },
+    [=](btimeout_atom, uint64_t id) {
+      auto& st = self->state;
+      ++st.handled;
+      auto it = st.waiters.find(id);
+      if (it == st.waiters.end())
+        return;
+      reply_batch r;
+      r.segment = it->second.segment;
+      r.source = st.index;
+      protocol::resp_writer(r.out, it->second.cmd.resp).null_array();
+      r.ends.push_back(static_cast<uint32_t>(r.out.size()));
+      self->send(it->second.conn, std::move(r));
+      forget_waiter(self, id);
     },
     [=](status_atom) -> actor_status {
       auto& st = self->state;
@@ -222,6 +336,8 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       s.locked = st.locked;
       s.lock_holder = st.locked ? caf::to_string(st.holder) : "";
       s.queued_while_locked = st.queued_total;
+      s.blocked_clients = st.waiters.size();
+      s.watched_keys = st.events->watches.watched_keys();
       s.stats = st.stats;
       std::string summary = "slots=" + std::to_string(st.first) + "-" + std::to_string(st.last)
                             + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
@@ -235,8 +351,8 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
 } // namespace
 
 slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t index, int first_slot,
-                                  int last_slot) {
-  return mm.spawn_broker(slot_range, &srv, index, first_slot, last_slot);
+                                  int last_slot, keyspace::key_events* events) {
+  return mm.spawn_broker(slot_range, &srv, index, first_slot, last_slot, events);
 }
 
 } // namespace troupe::actors

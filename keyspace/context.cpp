@@ -38,7 +38,11 @@ entry* exec_context::peek(database& db, std::string_view key) const {
 void exec_context::add(database& db, entry* e) {
   e->lru = lru_clock(now_ms_);
   db.slot_for_write(protocol::key_slot(e->key())).insert(e);
-  touched(db_index_of(db), e->key());
+  int index = db_index_of(db);
+  touched(index, e->key());
+  // A list or sorted set arriving under a key (created, renamed, moved) may serve blocked clients.
+  if (observer_ && (e->type == vtype::list || e->type == vtype::zset))
+    observer_->ready(index, e->key());
 }
 
 bool exec_context::remove(database& db, std::string_view key) {

@@ -56,6 +56,8 @@ public:
   virtual void ready(int db, std::string_view key) = 0;
   // Every key of a database changed (FLUSHDB, FLUSHALL, SWAPDB).
   virtual void touched_all(int db) = 0;
+  // WATCH key (for `client`); `expired`: the key had already expired when watched.
+  virtual void watch(int db, std::string_view key, uint64_t client, bool expired) = 0;
 };
 
 // The seconds clock OBJECT IDLETIME is measured with.
@@ -134,6 +136,12 @@ public:
       observer_->ready(db_index_, key);
   }
   void set_observer(key_observer* o) { observer_ = o; }
+  // The client running the command (for WATCH).
+  void set_client(uint64_t id) { client_ = id; }
+  void watch(std::string_view key, bool expired) {
+    if (observer_)
+      observer_->watch(db_index_, key, client_, expired);
+  }
   // A blocking command (BLPOP ...) that finds nothing to serve calls block(timeout_ms) instead of
   // replying, when blocking_allowed(); otherwise (inside MULTI, in a script) it replies as if the
   // timeout had expired (a null array). timeout_ms 0 means forever.
@@ -176,6 +184,7 @@ private:
   int64_t now_ms_ = 0;
   const std::string* command_name_ = nullptr;
   key_observer* observer_ = nullptr;
+  uint64_t client_ = 0;
   bool blocking_allowed_ = true;
   bool blocked_ = false;
   int64_t block_timeout_ms_ = 0;

@@ -321,9 +321,19 @@ void cmd_object(exec_context& c) {
   }
 }
 
+// WATCH (the connection refuses it inside MULTI before it gets here).
+void cmd_watch(exec_context& c) {
+  for (size_t i = 1; i < c.argc(); ++i) {
+    entry* e = c.peek(c.db(), c.arg(i));
+    c.watch(c.arg(i), e != nullptr && c.is_expired(e));
+  }
+  c.out().ok();
+}
+
 } // namespace
 
 void register_key_commands(command_registry& r) {
+  r.add("watch", cmd_watch);
   r.add("del", cmd_del);
   r.add("unlink", cmd_del);
   r.add("exists", cmd_exists);

@@ -1,0 +1,68 @@
+// Shared by the connection's source files (connection.cpp: input, routing, segments, locks;
+// connection_services.cpp: the commands served with other actors' help; connection_multi.cpp:
+// MULTI/EXEC, pub/sub). Not for other actors.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/connection.hpp"
+#include "protocol/command_table.hpp"
+#include "protocol/resp_writer.hpp"
+
+namespace troupe::actors::conn {
+
+using protocol::resp_writer;
+using args_t = keyspace::args_t;
+
+// ---- output ----
+void write_out(connection_ptr self, std::string_view bytes);
+resp_writer local_writer(connection_ptr self);
+void end_local(connection_ptr self);
+void local_error(connection_ptr self, std::string_view msg);
+void close_now(connection_ptr self);
+bool is_loopback(const std::string& addr);
+keyspace::client_info& refreshed_info(connection_ptr self);
+
+// ---- deferred commands (run alone, after the segment before them) ----
+// Finishes the deferred command with this reply and goes on with the input (or, inside EXEC,
+// fills the command's slot of the EXEC reply).
+void deferred_done(connection_ptr self, std::string reply);
+void process(connection_ptr self);
+
+// ---- services: commands served with the help of other actors ----
+struct service {
+  // Synchronous ones answer at once into `w`; asynchronous ones finish with deferred_done().
+  void (*sync)(connection_ptr, const args_t&, resp_writer&) = nullptr;
+  void (*async)(connection_ptr, const std::vector<std::string>&) = nullptr;
+};
+// The service for a command-table id, or nullptr.
+const service* find_service(int id);
+void register_services();
+int debug_id();
+// DEBUG's own subcommands; false when the subcommand is a data one (routed by keys in `keys`).
+bool debug_command(connection_ptr self, resp_writer& w, std::vector<int>& keys);
+
+// ---- data commands under locks ----
+void start_locked(connection_ptr self, std::vector<uint16_t> targets);
+keyspace::events_observer& observer(connection_ptr self);
+
+// ---- MULTI / EXEC / WATCH / pub/sub (connection_multi.cpp) ----
+// Handles MULTI, EXEC, DISCARD, WATCH-in-MULTI errors, UNWATCH, RESET's extra work and the pub/sub
+// commands. Returns true when the command was handled (or queued) here.
+bool transaction_command(connection_ptr self, const protocol::command_spec& spec);
+// While the locks for EXEC are held.
+void run_exec_locked(connection_ptr self);
+bool exec_waiting_for_locks(connection_ptr self);
+void exec_async_done(connection_ptr self, std::string reply);
+void unwatch_all(connection_ptr self);
+void exec_service(connection_ptr self, const std::vector<std::string>& args);
+void register_transactions();
+void forget_subscriptions(connection_ptr self);
+bool pubsub_command(connection_ptr self, const protocol::command_spec& spec);
+// RESP2 clients in subscribed mode may only run a few commands.
+bool subscribed_mode(connection_ptr self);
+void deliver(connection_ptr self, const pubsub_delivery& d);
+
+} // namespace troupe::actors::conn

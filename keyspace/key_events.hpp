@@ -1,0 +1,52 @@
+// What a slot_range remembers about its keys beyond their values: WATCHers and blocked clients.
+// key_observer implementations route the keyspace's touched()/ready() reports here: to one
+// slot_range's events, or (for a connection holding several locks) by the key's slot.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "keyspace/blocked_registry.hpp"
+#include "keyspace/context.hpp"
+#include "keyspace/watch_registry.hpp"
+#include "protocol/key_slot.hpp"
+
+namespace troupe::keyspace {
+
+struct key_events {
+  watch_registry watches;
+  blocked_registry blocked;
+};
+
+class events_observer : public key_observer {
+public:
+  // All keys belong to `single`.
+  explicit events_observer(key_events* single) : single_(single) {}
+  // Keys belong to all[owner[slot(key)]].
+  events_observer(const std::array<uint16_t, protocol::slot_count>* owner, std::vector<key_events*> all)
+    : owner_(owner), all_(std::move(all)) {}
+
+  void touched(int db, std::string_view key) override { of(key).watches.touched(db, key); }
+  void ready(int db, std::string_view key) override { of(key).blocked.ready(db, key); }
+  void touched_all(int db) override {
+    if (single_)
+      single_->watches.touched_all(db);
+    else
+      for (auto* e : all_)
+        e->watches.touched_all(db);
+  }
+  void watch(int db, std::string_view key, uint64_t client, bool expired) override {
+    of(key).watches.watch(db, key, client, expired);
+  }
+
+private:
+  key_events& of(std::string_view key) {
+    return single_ ? *single_ : *all_[(*owner_)[static_cast<size_t>(protocol::key_slot(key))]];
+  }
+  key_events* single_ = nullptr;
+  const std::array<uint16_t, protocol::slot_count>* owner_ = nullptr;
+  std::vector<key_events*> all_;
+};
+
+} // namespace troupe::keyspace
