@@ -68,8 +68,8 @@ void refresh_settings(connection_ptr self) {
 // Writes the replies of the finished segment in order and starts a new one.
 void finish_segment(connection_ptr self) {
   auto& st = self->state;
-  if (st.used.size() == 1 && st.local_ends.empty()) {
-    write_out(self, st.replies[st.used[0]].out);
+  if (st.used.size() == 1 && st.local_ends.empty() && st.out.empty()) {
+    send_bytes(self, st.replies[st.used[0]].out);
   } else {
     for (auto& p : st.parts) {
       if (p.source < 0) {
@@ -93,7 +93,7 @@ void finish_segment(connection_ptr self) {
   st.local_ends.clear();
   ++st.segment;
   ++st.segments;
-  self->flush(st.hdl);
+  flush_out(self);
 }
 
 // Sends the segment's batches (or, without any, writes its local replies at once).
@@ -407,10 +407,36 @@ void compact_input(connection_ptr self) {
 
 // ---- shared with the other connection files ------------------------------------------------
 
-void write_out(connection_ptr self, std::string_view bytes) {
-  auto& buf = self->wr_buf(self->state.hdl);
+void write_out(connection_ptr self, std::string_view bytes) { self->state.out.append(bytes.data(), bytes.size()); }
+
+void send_bytes(connection_ptr self, std::string_view bytes) {
+  auto& st = self->state;
+  if (bytes.empty() || st.closing)
+    return;
+  st.srv->net_output.fetch_add(bytes.size(), std::memory_order_relaxed);
+  if (!st.caf_pending) {
+    ssize_t n = ::send(static_cast<int>(st.hdl.id()), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == static_cast<ssize_t>(bytes.size()))
+      return;
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return; // the peer is gone: CAF reports the closed connection on its next read
+      n = 0;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  auto& buf = self->wr_buf(st.hdl);
   buf.insert(buf.end(), bytes.begin(), bytes.end());
-  self->state.srv->net_output.fetch_add(bytes.size(), std::memory_order_relaxed);
+  st.caf_pending = true;
+  self->flush(st.hdl);
+}
+
+void flush_out(connection_ptr self) {
+  auto& st = self->state;
+  if (st.out.empty())
+    return;
+  send_bytes(self, st.out);
+  st.out.clear();
 }
 
 resp_writer local_writer(connection_ptr self) { return resp_writer(self->state.local, self->state.sess.resp()); }
@@ -432,6 +458,7 @@ void close_now(connection_ptr self) {
   auto& st = self->state;
   if (st.closing)
     return;
+  flush_out(self);
   st.closing = true;
   self->flush(st.hdl);
   self->close(st.hdl);
@@ -480,7 +507,7 @@ void deferred_done(connection_ptr self, std::string reply) {
     return;
   }
   write_out(self, reply);
-  self->flush(st.hdl);
+  flush_out(self);
   st.srv->total_commands.fetch_add(1, std::memory_order_relaxed);
   st.busy = false;
   process(self);
@@ -604,6 +631,8 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
     [=](const caf::io::data_transferred_msg& msg) {
       auto& st = self->state;
       st.pending_output = msg.remaining;
+      if (msg.remaining == 0)
+        st.caf_pending = false;
       // Backpressure: stop reading while the client does not read its replies.
       if (!st.halted && msg.remaining > 64 * 1024 * 1024) {
         st.halted = true;

@@ -102,6 +102,10 @@ struct connection_state {
   bool closing = false;
   bool halted = false;
   uint64_t pending_output = 0;
+  // Replies go straight to the socket with one send(); only what the kernel does not take is
+  // handed to CAF's write buffer (caf_pending until CAF reports it written), keeping order.
+  bool caf_pending = false;
+  std::string out;
 
   uint64_t handled = 0, commands = 0, segments = 0, batches_sent = 0;
 };

@@ -17,7 +17,10 @@ using protocol::resp_writer;
 using args_t = keyspace::args_t;
 
 // ---- output ----
+// Queues bytes for the client; flush_out() sends what is queued (send_bytes sends at once).
 void write_out(connection_ptr self, std::string_view bytes);
+void flush_out(connection_ptr self);
+void send_bytes(connection_ptr self, std::string_view bytes);
 resp_writer local_writer(connection_ptr self);
 void end_local(connection_ptr self);
 void local_error(connection_ptr self, std::string_view msg);

@@ -296,7 +296,7 @@ void run_exec_locked(connection_ptr self) {
       if (k.expired_at_watch)
         continue;
       keyspace::entry* e = ctx.peek(st.srv->data->db(k.db), k.key);
-      if (e != nullptr && e->has_expire() && e->expire() <= now)
+      if (e != nullptr && e->has_expire() && e->expire() < now)
         aborted = true;
     }
     w.unwatch(me);
@@ -407,8 +407,12 @@ void deliver(connection_ptr self, const pubsub_delivery& d) {
   }
   w.bulk(d.channel);
   w.bulk(d.message);
-  write_out(self, out);
-  self->flush(st.hdl);
+  if (st.parts.empty() && !st.busy) {
+    write_out(self, out);
+    flush_out(self);
+  } else {
+    write_out(self, out); // goes out with the replies in flight
+  }
 }
 
 void register_transactions() { command_ids(); }

@@ -116,7 +116,7 @@ public:
   entry* set_expire(entry* e, int64_t when) { return set_expire(*db_, e, when); }
   entry* set_expire(database& db, entry* e, int64_t when);
 
-  bool is_expired(const entry* e) const { return e->has_expire() && e->expire() <= now_ms_; }
+  bool is_expired(const entry* e) const { return e->has_expire() && e->expire() < now_ms_; }
 
   // ---- WATCH and blocking commands -----------------------------------------------------------
   // add / remove / replace / set_string / set_expire report the key as touched themselves; a

@@ -27,7 +27,7 @@ size_t active_expire_step(database& db, int first, int last, expire_cursor& cur,
     }
     doomed.clear();
     cur.pos = t->scan(cur.pos, [&](entry* e) {
-      if (e->has_expire() && e->expire() <= now_ms)
+      if (e->has_expire() && e->expire() < now_ms)
         doomed.emplace_back(e->key());
     });
     ++visited;

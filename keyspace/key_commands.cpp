@@ -187,8 +187,12 @@ void cmd_renamenx(exec_context& c) { rename_generic(c, true); }
 
 bool parse_db_index(exec_context& c, std::string_view arg, int& id) {
   int64_t v;
-  if (!protocol::parse_int64(arg, v) || v < INT_MIN || v > INT_MAX) {
+  if (!protocol::parse_int64(arg, v)) {
     c.reply_not_integer();
+    return false;
+  }
+  if (v < INT_MIN || v > INT_MAX) {
+    c.out().error("ERR value is out of range, value must between -2147483648 and 2147483647");
     return false;
   }
   if (v < 0 || v >= c.data().count()) {

@@ -1,6 +1,9 @@
 // Commands over a whole database or the whole dataset: DBSIZE FLUSHDB FLUSHALL SWAPDB KEYS SCAN
 // RANDOMKEY, and the data side of DEBUG (DIGEST, DIGEST-VALUE, OBJECT).
+#include <cctype>
+#include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstdio>
 #include <optional>
 
@@ -97,10 +100,17 @@ void cmd_keys(exec_context& c) {
 
 // SCAN's cursor: the slot in the low 14 bits, the position in that slot's table above.
 void cmd_scan(exec_context& c) {
+  // Redis reads the cursor with strtoul: leading zeros and signs pass, spaces and junk do not.
   uint64_t cursor;
-  if (!protocol::parse_uint64(c.arg(1), cursor)) {
-    c.out().error("ERR invalid cursor");
-    return;
+  {
+    std::string text(c.arg(1));
+    char* end = nullptr;
+    errno = 0;
+    cursor = std::strtoul(text.c_str(), &end, 10);
+    if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) || *end != '\0' || errno == ERANGE) {
+      c.out().error("ERR invalid cursor");
+      return;
+    }
   }
   int64_t count = 10;
   std::string_view match, type;
@@ -132,7 +142,7 @@ void cmd_scan(exec_context& c) {
   uint64_t pos = cursor >> 14;
   std::vector<std::string> keys;
   int64_t visited = 0;
-  const int64_t max_visits = count * 10;
+  const int64_t max_visits = count > INT64_MAX / 10 ? INT64_MAX : count * 10;
   while (slot < slot_count && static_cast<int64_t>(keys.size()) < count && visited < max_visits) {
     table* t = db.slot(slot);
     if (t == nullptr || t->size() == 0) {
@@ -256,7 +266,11 @@ void cmd_debug(exec_context& c) {
     uint32_t now = lru_clock(c.now_ms());
     char addr[32];
     std::snprintf(addr, sizeof(addr), "%p", static_cast<const void*>(e));
-    c.out().simple(std::string("Value at:") + addr + " refcount:1 encoding:" + encoding_name(enc)
+    int64_t iv;
+    bool shared = e->type == vtype::string && e->enc == venc::integer && protocol::parse_int64(e->str(), iv)
+                  && iv >= 0 && iv < 10000;
+    c.out().simple(std::string("Value at:") + addr + " refcount:" + (shared ? "2147483647" : "1")
+                   + " encoding:" + encoding_name(enc)
                    + " serializedlength:" + std::to_string(serialized) + " lru:" + std::to_string(e->lru & 0xFFFFFF)
                    + " lru_seconds_idle:" + std::to_string(now >= e->lru ? now - e->lru : 0));
   } else {

@@ -58,8 +58,12 @@ void cmd_echo(session&, const args_t& a, resp_writer& w, const session_settings&
 
 void cmd_select(session& s, const args_t& a, resp_writer& w, const session_settings& st) {
   int64_t id;
-  if (!protocol::parse_int64(a[1], id) || id < INT_MIN || id > INT_MAX) {
+  if (!protocol::parse_int64(a[1], id)) {
     w.error("ERR value is not an integer or out of range");
+    return;
+  }
+  if (id < INT_MIN || id > INT_MAX) {
+    w.error("ERR value is out of range, value must between -2147483648 and 2147483647");
     return;
   }
   if (st.cluster_enabled && id != 0) {
@@ -144,7 +148,7 @@ void cmd_hello(session& s, const args_t& a, resp_writer& w, const session_settin
   if (has_auth && !check_auth(s, user, pass, w, st, false))
     return;
   if (!s.authenticated) {
-    w.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH "
+    w.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH "
             "<user> <pass> option can be used to authenticate the client and select the RESP protocol version at "
             "the same time");
     return;

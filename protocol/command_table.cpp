@@ -296,6 +296,13 @@ bool command_table::key_positions(const command_spec& cmd, const std::vector<std
     }
     if (step <= 0)
       step = 1;
+    // First or last out of bounds is a syntax error (a bad numkeys, or too few arguments).
+    if (last >= argc || last < first || first >= argc) {
+      positions.clear();
+      if (spec_of)
+        spec_of->clear();
+      return false;
+    }
     for (int i = first; i <= last; i += step) {
       if (i >= argc || i < first)
         continue; // too few arguments: the command itself reports the error

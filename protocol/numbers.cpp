@@ -90,7 +90,8 @@ bool parse_long_double(std::string_view s, long double& out) {
   char* end = nullptr;
   errno = 0;
   long double v = std::strtold(buf, &end);
-  if (end != buf + s.size() || errno == ERANGE || std::isnan(v))
+  if (end != buf + s.size() || std::isnan(v)
+      || (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || std::fpclassify(v) == FP_ZERO)))
     return false;
   out = v;
   return true;

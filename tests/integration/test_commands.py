@@ -210,7 +210,7 @@ class Auth(unittest.TestCase):
             self.assertIn("NOAUTH", s.cli("GET", "x"))
             raw = Raw(s.port)
             self.assertEqual(raw.call("HELLO", "3"), b"-NOAUTH HELLO must be called with the client already "
-                             b"authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                             b"authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to "
                              b"authenticate the client and select the RESP protocol version at the same time\r\n")
             self.assertTrue(raw.call("HELLO", "3", "AUTH", "default", "s3cret").startswith(b"%7\r\n"))
             self.assertEqual(raw.call("GET", "x"), b"$1\r\n1\r\n")

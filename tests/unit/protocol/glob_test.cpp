@@ -54,6 +54,24 @@ const glob_case redis_keys_results[] = {
   {"[^a-z]", {"-", "A", "[", "\\", "]", "^", "_"}},
 };
 
+// Unterminated classes and ranges, over a second set of keys.
+const char* const edge_subjects[] = {"a[", "a", "[", "\\", "ab", "a-", "b", "c", "-", "^", "a\\", "x"};
+
+const glob_case redis_edge_results[] = {
+  {"a[", {}},
+  {"[", {}},
+  {"[^", {"-", "[", "\\", "^", "a", "b", "c", "x"}},
+  {"\\", {"\\"}},
+  {"a[b-", {"a-", "ab"}},
+  {"[a-b-c]", {"-", "a", "b", "c"}},
+  {"a[\\", {"a\\"}},
+  {"[a-", {"-", "a"}},
+  {"[-a]", {"-", "a"}},
+  {"[!a]", {"a"}},
+  {"a\\\\", {"a\\"}},
+  {"[b-a]", {"a", "b"}},
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(glob_suite)
@@ -62,6 +80,16 @@ BOOST_AUTO_TEST_CASE(same_matches_as_redis_keys) {
   for (auto& c : redis_keys_results) {
     glob g(c.pattern);
     for (const char* s : subjects) {
+      bool expected = std::find(c.matches.begin(), c.matches.end(), s) != c.matches.end();
+      BOOST_TEST(g.match(s) == expected, "pattern '" << c.pattern << "' on '" << s << "'");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(edge_cases_same_as_redis_keys) {
+  for (auto& c : redis_edge_results) {
+    glob g(c.pattern);
+    for (const char* s : edge_subjects) {
       bool expected = std::find(c.matches.begin(), c.matches.end(), s) != c.matches.end();
       BOOST_TEST(g.match(s) == expected, "pattern '" << c.pattern << "' on '" << s << "'");
     }

