@@ -14,11 +14,21 @@ namespace troupe::actors {
 // On the I/O loop (a broker without a socket), so that connections reach it without a thread hop.
 slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t index, int first_slot,
                                   int last_slot, keyspace::key_events* events);
+// Binds every address of `bind` (Redis's syntax) on `port`; `what` names the socket in errors.
+caf::expected<std::vector<caf::io::doorman_ptr>> bind_all(caf::io::middleman& mm, const std::string& bind,
+                                                         uint16_t port, const std::string& what);
 // Binds every address of `bind` (Redis's syntax: "* -::*", "127.0.0.1 -::1") on `port`.
 caf::expected<listener_actor> spawn_listener(caf::io::middleman& mm, server& srv, const std::string& bind,
                                              uint16_t port);
 node_actor spawn_node(caf::actor_system& sys, server& srv);
 pubsub_actor spawn_pubsub(caf::io::middleman& mm, server& srv);
+// Cluster mode: the cluster actor (loads or creates nodes.conf; nullopt and a message if it can't),
+// and the listener on the bus port.
+caf::expected<cluster_actor> spawn_cluster(caf::actor_system& sys, server& srv);
+caf::expected<bus_listener_actor> spawn_bus_listener(caf::io::middleman& mm, server& srv, const std::string& bind,
+                                                     uint16_t port);
+// A gossip_peer over a connected socket (an outbound link to `node`).
+gossip_peer_actor spawn_gossip_peer(caf::io::middleman& mm, server& srv, int fd, uint64_t link, std::string node);
 inspector_actor spawn_inspector(caf::actor_system& sys, server& srv);
 
 // Fills an actor_status with what every actor reports.

@@ -338,6 +338,10 @@ void route(connection_ptr self) {
   if (spec == nullptr)
     return;
   st.sess.info.last_cmd = spec->display_name;
+  if (cluster_connection_command(self, *spec))
+    return;
+  if (cluster_redirect(self, *spec, st.args))
+    return;
   if (transaction_command(self, *spec))
     return;
   if (pubsub_command(self, *spec))
@@ -360,6 +364,10 @@ void route(connection_ptr self) {
       return;
     }
     route_data(self, id, st.keypos.empty() ? keyspace::scope::all : keyspace::scope::keys);
+    return;
+  }
+  if (int target = slot_command_target(self, *spec); target >= 0) {
+    add_to_batch(self, static_cast<uint16_t>(target), id);
     return;
   }
   if (auto* data = keyspace::command_registry::instance().find(id)) {

@@ -98,6 +98,12 @@ struct connection_state {
   // Pub/sub.
   std::set<std::string> channels, patterns, shard_channels;
 
+  // Cluster mode.
+  std::shared_ptr<const protocol::cluster_routing> cluster_routing;
+  uint64_t cluster_routing_version = ~0ull;
+  bool readonly = false;
+  bool asking = false;
+
   bool close_after_flush = false;
   bool closing = false;
   bool halted = false;

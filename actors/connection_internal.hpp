@@ -47,6 +47,19 @@ int debug_id();
 // DEBUG's own subcommands; false when the subcommand is a data one (routed by keys in `keys`).
 bool debug_command(connection_ptr self, resp_writer& w, std::vector<int>& keys);
 
+// ---- cluster mode (connection_cluster.cpp) ----
+void register_cluster_commands(std::vector<service>& services);
+// READONLY / READWRITE / ASKING, and CLUSTER in a node without cluster support. True if handled.
+bool cluster_connection_command(connection_ptr self, const protocol::command_spec& spec);
+// Checks a keyed command against slot ownership; replies the redirection (CROSSSLOT, MOVED ...)
+// and returns true when it may not run here.
+bool cluster_redirect(connection_ptr self, const protocol::command_spec& spec, const args_t& args);
+// The same for the queued commands of an EXEC (all of them must be in one slot served here).
+bool cluster_exec_redirect(connection_ptr self, std::string& error);
+// CLUSTER COUNTKEYSINSLOT / GETKEYSINSLOT run in the slot_range that owns the slot: its index, or
+// -1 for other commands.
+int slot_command_target(connection_ptr self, const protocol::command_spec& spec);
+
 // ---- data commands under locks ----
 void start_locked(connection_ptr self, std::vector<uint16_t> targets);
 keyspace::events_observer& observer(connection_ptr self);

@@ -66,6 +66,14 @@ void exec_start(connection_ptr self, const std::vector<std::string>&) {
     deferred_done(self, std::move(out));
     return;
   }
+  std::string redirect;
+  if (cluster_exec_redirect(self, redirect)) {
+    discard(self);
+    std::string out;
+    resp_writer(out).error(redirect);
+    deferred_done(self, std::move(out));
+    return;
+  }
   auto targets = exec_targets(self);
   st.exec_running = false;
   st.exec_replies.clear();

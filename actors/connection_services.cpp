@@ -285,6 +285,8 @@ void lastsave(connection_ptr self, const args_t&, resp_writer& w) { w.integer(se
 // ---- PUBLISH / PUBSUB ----
 void publish(connection_ptr self, const std::vector<std::string>& a) {
   bool shard = iequals(a[0], "spublish");
+  if (self->state.srv->cluster_enabled)
+    self->send(self->state.srv->cluster, publish_atom::value, a[1], a[2], shard); // to the other nodes
   self->request(self->state.srv->pubsub, caf::infinite, publish_atom::value, a[1], a[2], shard)
     .then([=](int64_t receivers) {
       std::string out;
@@ -376,6 +378,7 @@ struct services_table {
     async("pubsub|shardnumsub", pubsub);
     async("pubsub|help", pubsub);
     async("exec", exec_service);
+    register_cluster_commands(by_id);
     debug = t.id_of("debug");
   }
 };

@@ -56,6 +56,33 @@ using pubsub_actor = caf::typed_actor<
   caf::replies_to<pubsub_query>::with<pubsub_answer>,
   caf::replies_to<status_atom>::with<actor_status>>;
 
+// gossip_peer: one per cluster bus link; frames and decodes, the cluster actor decides.
+using gossip_peer_actor = caf::typed_actor<
+  caf::reacts_to<caf::io::new_data_msg>,
+  caf::reacts_to<caf::io::connection_closed_msg>,
+  caf::reacts_to<bus_out>,
+  caf::reacts_to<close_atom>,
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+// cluster: the node's view of the cluster, the bus protocol, CLUSTER commands.
+using cluster_actor = caf::typed_actor<
+  caf::reacts_to<bus_ping>, caf::reacts_to<bus_fail>, caf::reacts_to<bus_publish>, caf::reacts_to<bus_update>,
+  caf::reacts_to<bus_control>, caf::reacts_to<bus_error>,
+  caf::reacts_to<link_up_atom, uint64_t, std::string, gossip_peer_actor>,       // outbound: link, node
+  caf::reacts_to<link_up_atom, uint64_t, std::string, std::string, gossip_peer_actor>,  // inbound: peer ip, local ip
+  caf::reacts_to<link_failed_atom, std::string>,                               // could not connect to node
+  caf::reacts_to<link_down_atom, uint64_t>,
+  caf::reacts_to<cron_atom>,
+  caf::replies_to<cluster_command>::with<std::string>,
+  caf::reacts_to<publish_atom, std::string, std::string, bool>,                // propagate a local PUBLISH
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+// bus_listener: the cluster bus port; forks an inbound gossip_peer per accepted link.
+using bus_listener_actor = caf::typed_actor<
+  caf::reacts_to<caf::io::new_connection_msg>,
+  caf::reacts_to<caf::io::acceptor_closed_msg>,
+  caf::replies_to<status_atom>::with<actor_status>>;
+
 // node: start-up order, shutdown.
 using node_actor = caf::typed_actor<
   caf::reacts_to<shutdown_atom, shutdown_request>,

@@ -131,15 +131,15 @@ listener_broker::behavior_type listener(self_ptr self, server* srv, std::string 
 
 } // namespace
 
-caf::expected<listener_actor> spawn_listener(caf::io::middleman& mm, server& srv, const std::string& bind,
-                                             uint16_t port) {
+caf::expected<std::vector<caf::io::doorman_ptr>> bind_all(caf::io::middleman& mm, const std::string& bind,
+                                                         uint16_t port, const std::string& what) {
   std::vector<std::string> addresses;
   std::istringstream in(bind);
   for (std::string a; in >> a;)
     addresses.push_back(a);
   if (addresses.empty())
     addresses.push_back("*");
-  // Bind here, synchronously, so that a port in use stops the start with a clear error.
+  // Bound here, synchronously, so that a port in use stops the start with a clear error.
   std::vector<caf::io::doorman_ptr> doormen;
   bool any = false;
   for (auto& a : addresses)
@@ -154,15 +154,23 @@ caf::expected<listener_actor> spawn_listener(caf::io::middleman& mm, server& srv
     if (!d) {
       if (optional)
         continue;
-      return caf::make_error(caf::sec::cannot_open_port, "Could not create server TCP listening socket " + host
-                                                           + ":" + std::to_string(port) + ": "
+      return caf::make_error(caf::sec::cannot_open_port, "Could not create " + what + " listening socket " + host + ":"
+                                                           + std::to_string(port) + ": "
                                                            + mm.system().render(d.error()));
     }
     doormen.push_back(std::move(*d));
   }
   if (doormen.empty())
     return caf::make_error(caf::sec::cannot_open_port, "Failed listening on port " + std::to_string(port));
-  return mm.spawn_broker(listener, &srv, bind, port, std::move(doormen));
+  return doormen;
+}
+
+caf::expected<listener_actor> spawn_listener(caf::io::middleman& mm, server& srv, const std::string& bind,
+                                             uint16_t port) {
+  auto doormen = bind_all(mm, bind, port, "server TCP");
+  if (!doormen)
+    return doormen.error();
+  return mm.spawn_broker(listener, &srv, bind, port, std::move(*doormen));
 }
 
 } // namespace troupe::actors

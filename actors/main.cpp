@@ -138,6 +138,12 @@ int main(int argc, char** argv) {
   else
     config::log_warning("Configuration loaded");
   log.set_role('M');
+  for (const char* name : {"cluster-config-file", "cluster-node-timeout", "cluster-port", "cluster-announce-ip",
+                           "cluster-announce-port", "cluster-announce-bus-port", "cluster-announce-hostname",
+                           "cluster-require-full-coverage", "cluster-allow-reads-when-down",
+                           "cluster-allow-pubsubshard-when-down", "cluster-preferred-endpoint-type",
+                           "cluster-replica-no-failover", "enable-debug-command"})
+    cfg.set_effective(name, true);
   for (auto& name : cfg.inert_directives_set())
     config::log_notice(name + ": accepted, no effect in Troupe");
 
@@ -210,6 +216,7 @@ int main(int argc, char** argv) {
       config::log_notice("Running mode=" + std::string(cluster ? "cluster" : "standalone") + ", port="
                          + std::to_string(port) + ".");
     config::log_warning("Server initialized");
+    actors::bus_listener_actor bus;
     auto l = actors::spawn_listener(mm, srv, cfg.get_string("bind"), static_cast<uint16_t>(port));
     if (!l) {
       config::log_warning("Warning: " + sys.render(l.error()));
@@ -217,6 +224,23 @@ int main(int argc, char** argv) {
       std::_Exit(1);
     }
     srv.listener = *l;
+    if (cluster) {
+      auto c = actors::spawn_cluster(sys, srv);
+      if (!c) {
+        config::log_warning(sys.render(c.error()));
+        std::_Exit(1);
+      }
+      srv.cluster = *c;
+      int bus_port = static_cast<int>(cfg.get_int("cluster-port"));
+      if (bus_port == 0)
+        bus_port = port + 10000;
+      auto b = actors::spawn_bus_listener(mm, srv, cfg.get_string("bind"), static_cast<uint16_t>(bus_port));
+      if (!b) {
+        config::log_warning(sys.render(b.error()));
+        std::_Exit(1);
+      }
+      bus = *b;
+    }
     srv.used_memory_startup = actors::used_memory();
     config::log_notice("Ready to accept connections");
 
@@ -242,6 +266,10 @@ int main(int argc, char** argv) {
       caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(srv.node, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(srv.pubsub, caf::exit_reason::user_shutdown);
+    if (cluster) {
+      caf::anon_send_exit(srv.cluster, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
+    }
     caf::anon_send_exit(srv.inspector, caf::exit_reason::user_shutdown);
   }
   std::_Exit(0);

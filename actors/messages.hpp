@@ -11,6 +11,7 @@
 
 #include "keyspace/context.hpp"
 #include "keyspace/session.hpp"
+#include "protocol/cluster_bus.hpp"
 
 namespace troupe::actors {
 
@@ -30,6 +31,11 @@ using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
 using btimeout_atom = caf::atom_constant<caf::atom("btimeout")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using cron_atom = caf::atom_constant<caf::atom("cron")>;
+using link_up_atom = caf::atom_constant<caf::atom("linkup")>;
+using link_down_atom = caf::atom_constant<caf::atom("linkdown")>;
+using link_failed_atom = caf::atom_constant<caf::atom("linkfail")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
 
 // One command inside a batch: its arguments are arg_ends[first_arg .. first_arg+argc) of the batch.
 struct batch_command {
@@ -172,6 +178,91 @@ typename Inspector::result_type inspect(Inspector& f, pubsub_answer& x) {
   return f(caf::meta::type_name("pubsub_answer"), x.names, x.counts, x.number);
 }
 
+// ---- Cluster bus: what a gossip_peer hands the cluster actor (one type per body kind), and back.
+
+struct bus_ping {      // PING, PONG, MEET
+  uint64_t link = 0;
+  protocol::cluster_bus::header hdr;
+  protocol::cluster_bus::ping_body body;
+};
+
+struct bus_fail {
+  uint64_t link = 0;
+  protocol::cluster_bus::header hdr;
+  protocol::cluster_bus::fail_body body;
+};
+
+struct bus_publish {   // PUBLISH, PUBLISHSHARD
+  uint64_t link = 0;
+  protocol::cluster_bus::header hdr;
+  protocol::cluster_bus::publish_body body;
+};
+
+struct bus_update {
+  uint64_t link = 0;
+  protocol::cluster_bus::header hdr;
+  protocol::cluster_bus::update_body body;
+};
+
+struct bus_control {   // FAILOVER_AUTH_REQUEST/ACK, MFSTART, MODULE and types this node ignores
+  uint64_t link = 0;
+  protocol::cluster_bus::header hdr;
+};
+
+struct bus_error {     // a message the decoder rejected
+  uint64_t link = 0;
+  uint16_t type = 0;
+  std::string why;
+  bool fatal = false;
+};
+
+// An encoded message for the peer to write (type kept for ACTORS and the statistics).
+struct bus_out {
+  uint16_t type = 0;
+  std::string bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bus_ping& x) {
+  return f(caf::meta::type_name("bus_ping"), x.link, x.hdr, x.body);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bus_fail& x) {
+  return f(caf::meta::type_name("bus_fail"), x.link, x.hdr, x.body);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bus_publish& x) {
+  return f(caf::meta::type_name("bus_publish"), x.link, x.hdr, x.body);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bus_update& x) {
+  return f(caf::meta::type_name("bus_update"), x.link, x.hdr, x.body);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bus_control& x) {
+  return f(caf::meta::type_name("bus_control"), x.link, x.hdr);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bus_error& x) {
+  return f(caf::meta::type_name("bus_error"), x.link, x.type, x.why, x.fatal);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bus_out& x) {
+  return f(caf::meta::type_name("bus_out"), x.type, x.bytes);
+}
+
+// A CLUSTER command for the cluster actor, with what it needs to know about this node's data.
+struct cluster_command {
+  std::vector<std::string> args;
+  uint8_t resp = 2;
+  bool has_keys = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_command& x) {
+  return f(caf::meta::type_name("cluster_command"), x.args, x.resp, x.has_keys);
+}
+
 // The status records of the individual actors (rendered into actor_status::detail).
 struct slot_range_status {
   uint32_t index = 0;
@@ -246,6 +337,36 @@ typename Inspector::result_type inspect(Inspector& f, pubsub_status& x) {
            x.published, x.delivered);
 }
 
+struct cluster_status {
+  std::string myself;
+  std::string state;
+  uint64_t current_epoch = 0, my_epoch = 0;
+  uint64_t known_nodes = 0, links = 0, slots = 0;
+  uint64_t messages_sent = 0, messages_received = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {
+  return f(caf::meta::type_name("cluster_status"), x.myself, x.state, x.current_epoch, x.my_epoch, x.known_nodes,
+           x.links, x.slots, x.messages_sent, x.messages_received);
+}
+
+struct gossip_peer_status {
+  uint64_t link = 0;
+  std::string node;        // the peer's node id, once known
+  std::string address;
+  bool inbound = false;
+  uint64_t received = 0, sent = 0, bytes_in = 0, bytes_out = 0, errors = 0;
+  int64_t last_message_ms = 0;
+  std::string last_type;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, gossip_peer_status& x) {
+  return f(caf::meta::type_name("gossip_peer_status"), x.link, x.node, x.address, x.inbound, x.received, x.sent,
+           x.bytes_in, x.bytes_out, x.errors, x.last_message_ms, x.last_type);
+}
+
 struct inspector_status {
   uint64_t listings = 0;
   uint64_t actors_known = 0;
@@ -257,6 +378,53 @@ typename Inspector::result_type inspect(Inspector& f, inspector_status& x) {
 }
 
 } // namespace troupe::actors
+
+// Inspection of the cluster bus structs (found by ADL in their namespace).
+namespace troupe::protocol::cluster_bus {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, slot_bitmap& x) {
+  return f(caf::meta::type_name("slot_bitmap"), x.bytes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, header& x) {
+  return f(caf::meta::type_name("header"), x.version, x.type, x.port, x.current_epoch, x.config_epoch, x.offset,
+           x.sender, x.slots, x.slaveof, x.myip, x.pport, x.cport, x.flags, x.state, x.mflags);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, gossip_entry& x) {
+  return f(caf::meta::type_name("gossip_entry"), x.name, x.ping_sent, x.pong_received, x.ip, x.port, x.cport,
+           x.flags, x.pport);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ping_extension& x) {
+  return f(caf::meta::type_name("ping_extension"), x.type, x.payload);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ping_body& x) {
+  return f(caf::meta::type_name("ping_body"), x.gossip, x.extensions);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fail_body& x) {
+  return f(caf::meta::type_name("fail_body"), x.node);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, publish_body& x) {
+  return f(caf::meta::type_name("publish_body"), x.channel, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, update_body& x) {
+  return f(caf::meta::type_name("update_body"), x.config_epoch, x.node, x.slots);
+}
+
+} // namespace troupe::protocol::cluster_bus
 
 // Inspection of the pure types that travel inside messages (found by ADL in their namespace).
 namespace troupe::keyspace {

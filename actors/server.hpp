@@ -18,6 +18,7 @@
 #include "keyspace/database.hpp"
 #include "keyspace/key_events.hpp"
 #include "keyspace/session.hpp"
+#include "protocol/cluster_routing.hpp"
 
 namespace troupe::actors {
 
@@ -46,6 +47,19 @@ struct server {
   std::shared_ptr<const routing_table> routing;
   node_actor node;
   pubsub_actor pubsub;
+  cluster_actor cluster;   // cluster mode only
+  // The cluster's slot ownership as connections route by it; replaced whole by the cluster actor
+  // (std::atomic_store), with cluster_version bumped so connections notice cheaply.
+  std::shared_ptr<const protocol::cluster_routing> cluster_routing;
+  std::atomic<uint64_t> cluster_version{0};
+  std::atomic<uint64_t> next_link_id{1};
+  std::shared_ptr<const protocol::cluster_routing> routing_snapshot() const {
+    return std::atomic_load(&cluster_routing);
+  }
+  void publish_routing(std::shared_ptr<const protocol::cluster_routing> r) {
+    std::atomic_store(&cluster_routing, std::move(r));
+    cluster_version.fetch_add(1, std::memory_order_release);
+  }
   std::vector<std::unique_ptr<keyspace::key_events>> events;
   listener_actor listener;
   inspector_actor inspector;

@@ -279,9 +279,47 @@ void cmd_debug(exec_context& c) {
   }
 }
 
+// CLUSTER COUNTKEYSINSLOT / GETKEYSINSLOT: run by the slot_range owning the slot.
+void cmd_countkeysinslot(exec_context& c) {
+  int64_t slot;
+  if (!protocol::parse_int64(c.arg(2), slot)) {
+    c.reply_not_integer();
+    return;
+  }
+  if (slot < 0 || slot >= slot_count) {
+    c.out().error("ERR Invalid slot");
+    return;
+  }
+  table* t = c.data().db(0).slot(static_cast<int>(slot));
+  c.out().integer(t ? static_cast<int64_t>(t->size()) : 0);
+}
+
+void cmd_getkeysinslot(exec_context& c) {
+  int64_t slot, count;
+  if (!protocol::parse_int64(c.arg(3), count) || !protocol::parse_int64(c.arg(2), slot)) {
+    c.reply_not_integer();
+    return;
+  }
+  if (slot < 0 || slot >= slot_count || count < 0) {
+    c.out().error("ERR Invalid slot or number of keys");
+    return;
+  }
+  std::vector<std::string_view> keys;
+  if (table* t = c.data().db(0).slot(static_cast<int>(slot)))
+    t->for_each([&](entry* e) {
+      if (static_cast<int64_t>(keys.size()) < count)
+        keys.push_back(e->key());
+    });
+  c.out().array(keys.size());
+  for (auto k : keys)
+    c.out().bulk(k);
+}
+
 } // namespace
 
 void register_server_commands(command_registry& r) {
+  r.add("cluster|countkeysinslot", cmd_countkeysinslot);
+  r.add("cluster|getkeysinslot", cmd_getkeysinslot);
   r.add("dbsize", cmd_dbsize, scope::all);
   r.add("flushdb", cmd_flushdb, scope::all);
   r.add("flushall", cmd_flushall, scope::all);
