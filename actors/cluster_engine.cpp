@@ -220,7 +220,13 @@ void cluster_engine::outbound_up(link_id link, const std::string& node, int64_t 
   n->flags &= static_cast<uint16_t>(~cluster_flag::meet);
 }
 
-void cluster_engine::outbound_failed(const std::string& node, int64_t) { connecting_.erase(node); }
+void cluster_engine::outbound_failed(const std::string& node, int64_t now) {
+  connecting_.erase(node);
+  // Failure detection measures from a ping: count the failed connection as one, so that an
+  // unreachable node turns PFAIL after the node timeout.
+  if (auto* n = state_.find(node); n != nullptr && n->ping_sent == 0)
+    n->ping_sent = now;
+}
 
 void cluster_engine::inbound_up(link_id link, std::string peer_ip, std::string local_ip, int64_t now) {
   links_[link] = link_state{"", true, std::move(peer_ip), std::move(local_ip), now, 0, 0};

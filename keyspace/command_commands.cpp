@@ -199,6 +199,44 @@ void cmd_time(session&, const args_t&, resp_writer& w, const session_settings&) 
   w.bulk_int(tv.tv_usec);
 }
 
+// Functions (Lua libraries) are not run by Troupe: the library list is always empty, so that tools
+// like redis-cli --cluster add-node can check a node is free of functions and hand it an empty set.
+void cmd_function_list(session&, const args_t& a, resp_writer& w, const session_settings&) {
+  for (size_t i = 2; i < a.size(); ++i) {
+    if (iequals(a[i], "withcode"))
+      continue;
+    if (iequals(a[i], "libraryname") && i + 1 < a.size()) {
+      ++i;
+      continue;
+    }
+    w.error("ERR Unknown argument " + std::string(a[i]));
+    return;
+  }
+  w.array(0);
+}
+
+void cmd_function_restore(session&, const args_t& a, resp_writer& w, const session_settings&) {
+  if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], "flush") && !iequals(a[3], "append")
+                       && !iequals(a[3], "replace"))) {
+    w.error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+    return;
+  }
+  // A payload of no library is just the 2-byte RDB version and the 8-byte checksum.
+  if (a[2].size() != 10) {
+    w.error("ERR Troupe does not run functions: only an empty function set can be restored");
+    return;
+  }
+  w.ok();
+}
+
+void cmd_function_flush(session&, const args_t& a, resp_writer& w, const session_settings&) {
+  if (a.size() == 3 && !iequals(a[2], "sync") && !iequals(a[2], "async")) {
+    w.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+    return;
+  }
+  w.ok();
+}
+
 } // namespace
 
 void register_command_commands(std::vector<session_handler>& handlers) {
@@ -213,6 +251,9 @@ void register_command_commands(std::vector<session_handler>& handlers) {
   add("command|getkeysandflags", cmd_command_getkeysandflags);
   add("command|help", cmd_command_help);
   add("time", cmd_time);
+  add("function|list", cmd_function_list);
+  add("function|restore", cmd_function_restore);
+  add("function|flush", cmd_function_flush);
 }
 
 } // namespace troupe::keyspace
