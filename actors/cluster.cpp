@@ -152,7 +152,12 @@ cluster_actor::behavior_type cluster(self_ptr self, server* srv, cluster_engine*
   self->send(self, cron_atom::value);
   auto on_bus = [self](uint64_t link, cb::message m) {
     ++self->state.handled;
-    self->state.engine->on_message(link, m, now_ms());
+    try {
+      self->state.engine->on_message(link, m, now_ms());
+    } catch (const std::exception& e) {
+      // A message the engine cannot handle must not take the cluster view down with it.
+      config::log_warning(std::string("Cluster bus: could not process a message: ") + e.what());
+    }
     apply(self);
   };
   return {
@@ -195,7 +200,11 @@ cluster_actor::behavior_type cluster(self_ptr self, server* srv, cluster_engine*
     [=](cron_atom) {
       ++self->state.handled;
       refresh_settings(self);
-      self->state.engine->cron(now_ms());
+      try {
+        self->state.engine->cron(now_ms());
+      } catch (const std::exception& e) {
+        config::log_warning(std::string("Cluster cron failed: ") + e.what());
+      }
       apply(self);
       self->delayed_send(self, std::chrono::milliseconds(100), cron_atom::value);
     },
@@ -204,7 +213,13 @@ cluster_actor::behavior_type cluster(self_ptr self, server* srv, cluster_engine*
       keyspace::args_t args(c.args.begin(), c.args.end());
       std::string out;
       protocol::resp_writer w(out, c.resp);
-      self->state.engine->command(args, w, now_ms(), c.has_keys);
+      try {
+        self->state.engine->command(args, w, now_ms(), c.has_keys);
+      } catch (const std::exception& e) {
+        out.clear();
+        w.error(std::string("ERR internal error: ") + e.what());
+        config::log_warning(std::string("CLUSTER command failed: ") + e.what());
+      }
       apply(self);
       return out;
     },

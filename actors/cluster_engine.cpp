@@ -359,6 +359,10 @@ void cluster_engine::on_message(link_id id, const cb::message& msg, int64_t now)
     default:
       break; // AUTH_ACK, MFSTART, MODULE: Troupe replicas do not fail over yet
   }
+  if (state_dirty_) {
+    state_dirty_ = false;
+    update_state(now);
+  }
 }
 
 void cluster_engine::process_ping_like(link_id id, link_state& l, const cb::message& msg, int64_t now) {
@@ -873,7 +877,7 @@ void cluster_engine::command(const keyspace::args_t& a, protocol::resp_writer& w
       w.bulk("nodes");
       w.array(s.nodes.size());
       for (auto& n : s.nodes) {
-        size_t fields = 7 + (n.port ? 1 : 0) + (n.tls_port ? 1 : 0) + (n.hostname.empty() ? 0 : 1);
+        size_t fields = 6 + (n.port ? 1 : 0) + (n.tls_port ? 1 : 0) + (n.hostname.empty() ? 0 : 1);
         w.map(fields);
         w.bulk("id");
         w.bulk(n.id);
@@ -1013,6 +1017,9 @@ void cluster_engine::command(const keyspace::args_t& a, protocol::resp_writer& w
     state_.set_replica_of(m.id, n->id);
     changed();
     update_state(now);
+    // Tell everyone at once (the next pings would, a little later).
+    cb::message pong = build_ping(cb::message_type::pong, now);
+    broadcast(pong);
     reply_ok();
   } else if (sub == "replicas" || sub == "slaves") {
     auto* n = state_.find(a[2]);

@@ -65,9 +65,13 @@ void cluster_service(connection_ptr self, const std::vector<std::string>& a) {
   c.args = a;
   c.resp = static_cast<uint8_t>(st.sess.resp());
   c.has_keys = st.srv->data->db(0).size() > 0;
-  self->request(st.srv->cluster, caf::infinite, std::move(c)).then([=](std::string& reply) {
-    deferred_done(self, std::move(reply));
-  });
+  self->request(st.srv->cluster, std::chrono::seconds(10), std::move(c))
+    .then([=](std::string& reply) { deferred_done(self, std::move(reply)); },
+          [=](caf::error&) {
+            std::string out;
+            resp_writer(out).error("ERR the cluster actor did not answer");
+            deferred_done(self, std::move(out));
+          });
 }
 
 } // namespace

@@ -32,6 +32,13 @@ keyspace::keyspace_settings server::keyspace_settings() const {
   keyspace::keyspace_settings s;
   s.proto_max_bulk_len = cfg->get_int("proto-max-bulk-len");
   s.cluster_enabled = cluster_enabled;
+  s.hash_max_listpack_entries = cfg->get_int("hash-max-listpack-entries");
+  s.hash_max_listpack_value = cfg->get_int("hash-max-listpack-value");
+  s.set_max_intset_entries = cfg->get_int("set-max-intset-entries");
+  s.zset_max_listpack_entries = cfg->get_int("zset-max-listpack-entries");
+  s.zset_max_listpack_value = cfg->get_int("zset-max-listpack-value");
+  s.list_max_listpack_size = cfg->get_int("list-max-listpack-size");
+  s.list_compress_depth = cfg->get_int("list-compress-depth");
   return s;
 }
 

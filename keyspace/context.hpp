@@ -38,7 +38,7 @@ struct keyspace_settings {
   bool cluster_enabled = false;
   bool active_expire = true;
   // Encoding thresholds (redis.conf names).
-  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_entries = 512;
   int64_t hash_max_listpack_value = 64;
   int64_t set_max_intset_entries = 512;
   int64_t zset_max_listpack_entries = 128;
