@@ -27,6 +27,12 @@ pubsub_actor spawn_pubsub(caf::io::middleman& mm, server& srv);
 caf::expected<cluster_actor> spawn_cluster(caf::actor_system& sys, server& srv);
 caf::expected<bus_listener_actor> spawn_bus_listener(caf::io::middleman& mm, server& srv, const std::string& bind,
                                                      uint16_t port);
+// The AOF writer over `path` (opened for appending); `seal` first closes a frame left open.
+caf::expected<aof_writer_actor> spawn_aof_writer(caf::actor_system& sys, server& srv, const std::string& path,
+                                                 const std::string& seal);
+// Loads the AOF or RDB file in the background (srv.loading is true until done), then starts the
+// aof_writer when appendonly is on. A corrupt file stops the process, as in Redis.
+void start_loading(caf::actor_system& sys, server& srv);
 // A gossip_peer over a connected socket (an outbound link to `node`).
 gossip_peer_actor spawn_gossip_peer(caf::io::middleman& mm, server& srv, int fd, uint64_t link, std::string node);
 inspector_actor spawn_inspector(caf::actor_system& sys, server& srv);

@@ -168,6 +168,9 @@ void run_locked(connection_ptr self) {
   keyspace::exec_context ctx(*st.srv->data, stats, settings, rng);
   ctx.set_observer(&observer(self));
   ctx.set_client(static_cast<uint64_t>(st.sess.info.id));
+  keyspace::effects_buffer effects;
+  if (st.srv->aof_enabled)
+    ctx.set_effects(&effects);
   keyspace::args_t args(st.deferred.begin(), st.deferred.end());
   std::string out;
   resp_writer w(out, st.sess.resp());
@@ -180,12 +183,7 @@ void run_locked(connection_ptr self) {
   } catch (const std::exception& e) {
     w.error(std::string("ERR internal error: ") + e.what());
   }
-  bool first = true;
-  for (auto i : st.lock_targets) {
-    self->send(st.routing->ranges[i], unlock_atom::value, first ? stats : keyspace::keyspace_stats{});
-    first = false;
-  }
-  st.lock_targets.clear();
+  bool later = unlock_all(self, stats, effects, out);
   if (ctx.blocked()) {
     // Keys in several slot ranges: look again shortly (single-range blocking commands wait in
     // their slot_range and are served in arrival order instead).
@@ -202,7 +200,8 @@ void run_locked(connection_ptr self) {
     return;
   }
   st.block_deadline_ms = 0;
-  deferred_done(self, out);
+  if (!later)
+    deferred_done(self, out);
 }
 
 void run_deferred(connection_ptr self) {
@@ -315,6 +314,16 @@ const command_spec* check(connection_ptr self) {
   }
   if (!st.sess.authenticated && !spec->has(protocol::cmd_no_auth)) {
     local_error(self, "NOAUTH Authentication required.");
+    if (st.in_multi)
+      st.multi_error = true;
+    return nullptr;
+  }
+  if (st.srv->loading.load(std::memory_order_acquire) && !spec->has(protocol::cmd_loading)) {
+    local_error(self, "LOADING Redis is loading the dataset in memory");
+    return nullptr;
+  }
+  if (spec->has(protocol::cmd_write) && !st.srv->aof_ok.load(std::memory_order_relaxed)) {
+    local_error(self, "MISCONF Errors writing to the AOF file: " + st.srv->aof_error_text());
     if (st.in_multi)
       st.multi_error = true;
     return nullptr;
@@ -506,6 +515,38 @@ void start_locked(connection_ptr self, std::vector<uint16_t> targets) {
   st.locks_granted = 0;
   st.busy = true;
   self->send(st.routing->ranges[st.lock_targets[0]], lock_atom::value, st.segment);
+}
+
+bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keyspace::effects_buffer& effects,
+                std::string& reply, bool allow_hold) {
+  auto& st = self->state;
+  bool later = false;
+  for (size_t k = 0; k < st.lock_targets.size(); ++k) {
+    auto& range = st.routing->ranges[st.lock_targets[k]];
+    if (k > 0) {
+      self->send(range, unlock_atom::value, keyspace::keyspace_stats{});
+    } else if (effects.empty()) {
+      self->send(range, unlock_atom::value, stats);
+    } else {
+      aof_effects e;
+      e.data = std::move(effects.data);
+      e.ends = std::move(effects.ends);
+      if (allow_hold && st.srv->cfg->get_string("appendfsync") == "always") {
+        // The reply comes back from the aof_writer once the write is on disk.
+        e.hold = true;
+        e.conn = caf::actor_cast<caf::strong_actor_ptr>(self);
+        e.reply.segment = st.blocked_segment = ++st.segment;
+        e.reply.out = std::move(reply);
+        e.reply.ends.push_back(static_cast<uint32_t>(e.reply.out.size()));
+        st.awaiting_blocked = true;
+        later = true;
+      }
+      self->send(range, unlock_atom::value, stats, std::move(e));
+    }
+  }
+  effects.clear();
+  st.lock_targets.clear();
+  return later;
 }
 
 void deferred_done(connection_ptr self, std::string reply) {

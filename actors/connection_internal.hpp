@@ -62,6 +62,11 @@ int slot_command_target(connection_ptr self, const protocol::command_spec& spec)
 
 // ---- data commands under locks ----
 void start_locked(connection_ptr self, std::vector<uint16_t> targets);
+// Releases the locks held; the effects of what ran under them go to the AOF through the first
+// locked slot_range. With appendfsync always the reply waits for the fsync: returns true when it
+// will come back later (deferred_done is then called with `reply`).
+bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keyspace::effects_buffer& effects,
+                std::string& reply, bool allow_hold = true);
 keyspace::events_observer& observer(connection_ptr self);
 
 // ---- MULTI / EXEC / WATCH / pub/sub (connection_multi.cpp) ----

@@ -293,6 +293,9 @@ void run_exec_locked(connection_ptr self) {
   ctx.set_observer(&observer(self));
   ctx.set_client(static_cast<uint64_t>(st.sess.info.id));
   ctx.set_blocking_allowed(false);
+  keyspace::effects_buffer effects;
+  if (st.srv->aof_enabled)
+    ctx.set_effects(&effects);
   int64_t now = now_ms();
   // WATCH: any watched key touched (or expired since) aborts the transaction.
   bool aborted = false;
@@ -338,20 +341,44 @@ void run_exec_locked(connection_ptr self) {
       st.exec_replies.push_back(out);
     }
   }
-  bool first = true;
-  for (auto i : st.lock_targets) {
-    self->send(st.routing->ranges[i], unlock_atom::value, first ? stats : keyspace::keyspace_stats{});
-    first = false;
+  // A transaction that wrote more than once enters the AOF as MULTI ... EXEC, so that a load
+  // applies all of it or nothing.
+  if (effects.ends.size() > 1) {
+    keyspace::effects_buffer wrapped;
+    int db = effects.ends.front().second;
+    wrapped.add(db, {"MULTI"});
+    uint32_t shift = static_cast<uint32_t>(wrapped.data.size());
+    wrapped.data += effects.data;
+    for (auto& [end, d] : effects.ends)
+      wrapped.ends.emplace_back(end + shift, d);
+    wrapped.add(effects.ends.back().second, {"EXEC"});
+    effects = std::move(wrapped);
   }
-  st.lock_targets.clear();
   st.multi_queue.clear();
   if (aborted) {
     std::string out;
+    unlock_all(self, stats, effects, out);
     resp_writer(out, st.sess.resp()).null_array();
     deferred_done(self, std::move(out));
     return;
   }
   st.exec_next = 0;
+  if (st.exec_pending.empty()) {
+    // Everything ran under the locks: the reply is complete now (and may wait for the fsync).
+    std::string out;
+    resp_writer w(out, st.sess.resp());
+    w.array(st.exec_replies.size());
+    for (auto& r : st.exec_replies)
+      out += r;
+    st.exec_replies.clear();
+    if (!unlock_all(self, stats, effects, out))
+      deferred_done(self, std::move(out));
+    return;
+  }
+  // Asynchronous commands (PUBLISH, INFO ...) inside: their replies are filled in after the locked
+  // part, so the effects go to the AOF without holding the reply (not fsync-acknowledged).
+  std::string none;
+  unlock_all(self, stats, effects, none, false);
   st.exec_running = true;
   run_next_pending(self);
 }

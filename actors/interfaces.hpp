@@ -20,6 +20,7 @@ using slot_range_actor = caf::typed_actor<
   caf::reacts_to<command_batch>,
   caf::reacts_to<lock_atom, uint64_t>,                    // lock for a multi-actor command
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,  // release, with the command's counters
+  caf::reacts_to<unlock_atom, keyspace::keyspace_stats, aof_effects>,  // ... and its effects for the AOF
   caf::replies_to<stats_atom>::with<slot_range_report>,
   caf::reacts_to<reset_atom>,                             // CONFIG RESETSTAT
   caf::reacts_to<expire_atom>,                            // active expiry tick
@@ -81,6 +82,14 @@ using cluster_actor = caf::typed_actor<
 using bus_listener_actor = caf::typed_actor<
   caf::reacts_to<caf::io::new_connection_msg>,
   caf::reacts_to<caf::io::acceptor_closed_msg>,
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+// aof_writer: the LZ4 append-only file; fsync per policy; group commit for appendfsync always.
+using aof_writer_actor = caf::typed_actor<
+  caf::reacts_to<aof_effects>,
+  caf::reacts_to<sync_atom>,                               // the group commit point
+  caf::reacts_to<everysec_atom>,                           // appendfsync everysec tick
+  caf::replies_to<flush_atom>::with<std::string>,          // shutdown: close the frame, fsync ("" or error)
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // node: start-up order, shutdown.

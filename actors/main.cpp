@@ -21,6 +21,7 @@
 #include "config/config.hpp"
 #include "config/log.hpp"
 #include "keyspace/commands.hpp"
+#include "persistence/aof.hpp"
 #include "protocol/command_table.hpp"
 
 using namespace troupe;
@@ -111,6 +112,14 @@ int main(int argc, char** argv) {
     usage();
     return 0;
   }
+  if (!args.empty() && args[0] == "--check-aof") {
+    bool fix = args.size() == 3 && args[1] == "--fix";
+    if (args.size() != (fix ? 3u : 2u)) {
+      std::cerr << "Usage: troupe-server --check-aof [--fix] <file.aof>\n";
+      return 1;
+    }
+    return persistence::check_aof(args.back(), fix, std::cout, &std::cin);
+  }
   config::store cfg;
   if (auto err = cfg.load_args(args)) {
     std::fputs(err->c_str(), stderr);
@@ -142,7 +151,8 @@ int main(int argc, char** argv) {
                            "cluster-announce-port", "cluster-announce-bus-port", "cluster-announce-hostname",
                            "cluster-require-full-coverage", "cluster-allow-reads-when-down",
                            "cluster-allow-pubsubshard-when-down", "cluster-preferred-endpoint-type",
-                           "cluster-replica-no-failover", "enable-debug-command"})
+                           "cluster-replica-no-failover", "enable-debug-command", "appendonly", "appendfilename",
+                           "appendfsync", "aof-load-truncated", "dbfilename", "rdbchecksum"})
     cfg.set_effective(name, true);
   for (auto& name : cfg.inert_directives_set())
     config::log_notice(name + ": accepted, no effect in Troupe");
@@ -153,6 +163,7 @@ int main(int argc, char** argv) {
   srv.cfg = &cfg;
   srv.port = static_cast<uint16_t>(port);
   srv.cluster_enabled = cluster;
+  srv.aof_enabled = cfg.get_bool("appendonly");
   srv.databases = cluster ? 1 : static_cast<int>(cfg.get_int("databases"));
   srv.start_ms = actors::now_ms();
   srv.run_id = random_hex(40);
@@ -242,6 +253,7 @@ int main(int argc, char** argv) {
       bus = *b;
     }
     srv.used_memory_startup = actors::used_memory();
+    actors::start_loading(sys, srv);
     config::log_notice("Ready to accept connections");
 
     char code = 0;
@@ -251,6 +263,16 @@ int main(int argc, char** argv) {
       config::log_warning("Received SIGTERM scheduling shutdown...");
     else if (code == 'I')
       config::log_warning("Received SIGINT scheduling shutdown...");
+    if (srv.aof_enabled && !srv.loading.load()) {
+      // Everything acknowledged is written; close the LZ4 frame and fsync.
+      caf::scoped_actor waiter{sys};
+      waiter->request(srv.aof, std::chrono::seconds(10), actors::flush_atom::value)
+        .receive([](std::string& err) {
+                   if (!err.empty())
+                     config::log_warning("Error trying to flush the append only file: " + err);
+                 },
+                 [](caf::error&) { config::log_warning("The append only file was not flushed in time"); });
+    }
     if (!srv.pidfile.empty()) {
       config::log_notice("Removing the pid file.");
       unlink(srv.pidfile.c_str());
@@ -266,6 +288,8 @@ int main(int argc, char** argv) {
       caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(srv.node, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(srv.pubsub, caf::exit_reason::user_shutdown);
+    if (srv.aof_enabled && srv.aof)
+      caf::anon_send_exit(srv.aof, caf::exit_reason::user_shutdown);
     if (cluster) {
       caf::anon_send_exit(srv.cluster, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);

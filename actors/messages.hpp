@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_control_block.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
@@ -36,6 +37,9 @@ using link_up_atom = caf::atom_constant<caf::atom("linkup")>;
 using link_down_atom = caf::atom_constant<caf::atom("linkdown")>;
 using link_failed_atom = caf::atom_constant<caf::atom("linkfail")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using everysec_atom = caf::atom_constant<caf::atom("everysec")>;
 
 // One command inside a batch: its arguments are arg_ends[first_arg .. first_arg+argc) of the batch.
 struct batch_command {
@@ -78,6 +82,22 @@ struct reply_batch {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reply_batch& x) {
   return f(caf::meta::type_name("reply_batch"), x.segment, x.source, x.out, x.ends);
+}
+
+// The write effects of a batch for the AOF; with appendfsync always, the reply to release (to
+// `conn`) once they are on disk. `source`: the slot_range that sent them.
+struct aof_effects {
+  uint32_t source = 0;
+  std::string data;
+  std::vector<std::pair<uint32_t, uint8_t>> ends;   // (end offset, db) per command
+  bool hold = false;
+  caf::strong_actor_ptr conn;                        // a connection_actor
+  reply_batch reply;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, aof_effects& x) {
+  return f(caf::meta::type_name("aof_effects"), x.source, x.data, x.ends, x.hold, x.reply);
 }
 
 // A slot_range's figures for INFO.
@@ -365,6 +385,25 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gossip_peer_status& x) {
   return f(caf::meta::type_name("gossip_peer_status"), x.link, x.node, x.address, x.inbound, x.received, x.sent,
            x.bytes_in, x.bytes_out, x.errors, x.last_message_ms, x.last_type);
+}
+
+struct aof_writer_status {
+  std::string file;
+  std::string fsync_policy;
+  uint64_t bytes_written = 0;       // compressed, on disk
+  uint64_t bytes_appended = 0;      // RESP before compression
+  uint64_t commands = 0, batches = 0, fsyncs = 0, held_replies = 0;
+  int64_t last_fsync_ms = 0;
+  int64_t fsync_lag_ms = 0;         // age of the oldest write not yet fsynced
+  double compression_ratio = 0;
+  std::string last_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, aof_writer_status& x) {
+  return f(caf::meta::type_name("aof_writer_status"), x.file, x.fsync_policy, x.bytes_written, x.bytes_appended,
+           x.commands, x.batches, x.fsyncs, x.held_replies, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
+           x.last_error);
 }
 
 struct inspector_status {

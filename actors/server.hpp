@@ -48,6 +48,26 @@ struct server {
   node_actor node;
   pubsub_actor pubsub;
   cluster_actor cluster;   // cluster mode only
+  aof_writer_actor aof;    // appendonly yes only
+  bool aof_enabled = false;
+  bool aof_always = false;           // appendfsync always at start (replies wait for the fsync)
+  std::atomic<bool> loading{false};
+  std::atomic<uint64_t> loading_loaded{0}, loading_total{0};
+  int64_t loading_start_ms = 0;
+  // Persistence errors that stop writes (MISCONF), set by the aof_writer / rdb_snapshotter.
+  std::atomic<bool> aof_ok{true};
+  std::atomic<bool> bgsave_ok{true};
+  void set_aof_error(const std::string& e) {
+    std::lock_guard<std::mutex> g(persist_mutex);
+    aof_error = e;
+    aof_ok = e.empty();
+  }
+  std::string aof_error_text() const {
+    std::lock_guard<std::mutex> g(persist_mutex);
+    return aof_error;
+  }
+  mutable std::mutex persist_mutex;
+  std::string aof_error;
   // The cluster's slot ownership as connections route by it; replaced whole by the cluster actor
   // (std::atomic_store), with cluster_version bumped so connections notice cheaply.
   std::shared_ptr<const protocol::cluster_routing> cluster_routing;

@@ -20,7 +20,8 @@ namespace {
 
 using slot_range_broker = caf::io::typed_broker<
   caf::reacts_to<command_batch>, caf::reacts_to<lock_atom, uint64_t>,
-  caf::reacts_to<unlock_atom, keyspace::keyspace_stats>, caf::replies_to<stats_atom>::with<slot_range_report>,
+  caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,
+  caf::reacts_to<unlock_atom, keyspace::keyspace_stats, aof_effects>, caf::replies_to<stats_atom>::with<slot_range_report>,
   caf::reacts_to<reset_atom>, caf::reacts_to<expire_atom>, caf::reacts_to<unwatch_atom, int64_t>,
   caf::reacts_to<btimeout_atom, uint64_t>, caf::replies_to<status_atom>::with<actor_status>>;
 
@@ -61,6 +62,10 @@ struct slot_range_state {
   std::unique_ptr<keyspace::events_observer> observer;
   std::map<uint64_t, waiter> waiters;
   uint64_t next_waiter = 1;
+  // AOF: the effects of the batch being run; with appendfsync always the replies of a batch with
+  // effects go through the aof_writer, which releases them once fsynced.
+  keyspace::effects_buffer effects;
+  bool aof_always = false;
 };
 
 using self_ptr = caf::stateful_actor<slot_range_state, slot_range_broker>*;
@@ -70,8 +75,46 @@ void refresh_settings(self_ptr self) {
   auto v = st.srv->cfg->version();
   if (v != st.settings_version) {
     st.settings = st.srv->keyspace_settings();
+    st.aof_always = st.srv->aof_enabled && st.srv->cfg->get_string("appendfsync") == "always";
     st.settings_version = v;
   }
+}
+
+// Sends a reply to its connection, through the aof_writer when the batch wrote and appendfsync
+// is always (the reply leaves once the write is on disk). Without AOF, straight to the connection.
+void deliver(self_ptr self, const connection_actor& conn, reply_batch r) {
+  auto& st = self->state;
+  if (st.effects.empty()) {
+    self->send(conn, std::move(r));
+    return;
+  }
+  aof_effects e;
+  e.source = st.index;
+  e.data = std::move(st.effects.data);
+  e.ends = std::move(st.effects.ends);
+  st.effects.clear();
+  if (st.aof_always) {
+    e.hold = true;
+    e.conn = caf::actor_cast<caf::strong_actor_ptr>(conn);
+    e.reply = std::move(r);
+    self->send(st.srv->aof, std::move(e));
+    return;
+  }
+  self->send(st.srv->aof, std::move(e));
+  self->send(conn, std::move(r));
+}
+
+// Effects without a reply to wait for them (active expiry).
+void flush_effects(self_ptr self) {
+  auto& st = self->state;
+  if (st.effects.empty())
+    return;
+  aof_effects e;
+  e.source = st.index;
+  e.data = std::move(st.effects.data);
+  e.ends = std::move(st.effects.ends);
+  st.effects.clear();
+  self->send(st.srv->aof, std::move(e));
 }
 
 // Runs one command; the reply goes to `w`. True unless the command asked to block.
@@ -135,7 +178,7 @@ void serve_ready(self_ptr self) {
       if (!run_command(self, w.cmd, w.client, out, now))
         break; // nothing left for the next ones either
       r.ends.push_back(static_cast<uint32_t>(r.out.size()));
-      self->send(w.conn, std::move(r));
+      deliver(self, w.conn, std::move(r));
       forget_waiter(self, id);
     }
   }
@@ -168,7 +211,9 @@ void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) 
   }
   st.commands += b.cmds.size();
   if (!parked)
-    self->send(sender, std::move(r));
+    deliver(self, sender, std::move(r));
+  else
+    flush_effects(self);
   serve_ready(self);
 }
 
@@ -230,6 +275,8 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
   st.settings = srv->keyspace_settings();
   st.ctx = std::make_unique<keyspace::exec_context>(*srv->data, st.stats, st.settings, st.rng);
   st.ctx->set_observer(st.observer.get());
+  if (srv->aof_enabled)
+    st.ctx->set_effects(&st.effects);
   st.expire_cursors.resize(static_cast<size_t>(srv->data->count()));
   srv->directory.add(st.actor_name, "slot_range", caf::actor_cast<status_handle>(self));
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -267,6 +314,18 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       }
       grant_lock(self, sender);
     },
+    [=](unlock_atom, keyspace::keyspace_stats& delta, aof_effects& e) {
+      // The lock holder's effects enter the AOF through this slot_range, in order with its own.
+      auto& st = self->state;
+      ++st.handled;
+      st.stats.add(delta);
+      e.source = st.index;
+      self->send(st.srv->aof, std::move(e));
+      if (st.locked && self->current_sender() && self->current_sender()->address() == st.holder) {
+        self->demonitor(st.holder);
+        release(self);
+      }
+    },
     [=](unlock_atom, keyspace::keyspace_stats& delta) {
       auto& st = self->state;
       ++st.handled;
@@ -291,7 +350,8 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       auto& st = self->state;
       ++st.handled;
       self->delayed_send(self, std::chrono::milliseconds(100), expire_atom::value);
-      if (st.locked || !st.srv->active_expire.load(std::memory_order_relaxed))
+      if (st.locked || !st.srv->active_expire.load(std::memory_order_relaxed)
+          || st.srv->loading.load(std::memory_order_acquire))
         return;
       int64_t now = now_ms();
       for (int i = 0; i < st.srv->data->count(); ++i) {
@@ -299,8 +359,9 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         if (db.volatile_count(st.first, st.last) == 0)
           continue;
         keyspace::active_expire_step(db, st.first, st.last, st.expire_cursors[static_cast<size_t>(i)], now, 2000,
-                                     st.stats, st.observer.get(), i);
+                                     st.stats, st.observer.get(), i, st.srv->aof_enabled ? &st.effects : nullptr);
       }
+      flush_effects(self);
     },
     [=](unwatch_atom, int64_t client) {
       ++self->state.handled;

@@ -32,7 +32,9 @@ void execute(exec_context& ctx, int cmd) {
     return;
   }
   ctx.set_command_name(protocol::command_table::instance().at(cmd).display_name);
+  ctx.begin_command();
   c->fn(ctx);
+  ctx.end_command();
 }
 
 } // namespace troupe::keyspace

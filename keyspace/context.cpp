@@ -4,6 +4,14 @@ namespace troupe::keyspace {
 
 uint32_t lru_clock(int64_t now_ms) { return static_cast<uint32_t>(now_ms / 1000); }
 
+void effects_buffer::add(int db, const std::vector<std::string_view>& args) {
+  protocol::resp_writer w(data);
+  w.array(args.size());
+  for (auto a : args)
+    w.bulk(a);
+  ends.emplace_back(static_cast<uint32_t>(data.size()), static_cast<uint8_t>(db));
+}
+
 entry* exec_context::lookup(database& db, std::string_view key, bool read) {
   int s = protocol::key_slot(key);
   table* t = db.slot(s);
@@ -12,10 +20,15 @@ entry* exec_context::lookup(database& db, std::string_view key, bool read) {
     uint32_t h = hash_key(key);
     e = t->find(key, h);
     if (e != nullptr && is_expired(e)) {
+      int index = db_index_of(db);
+      if (observer_)
+        observer_->before_write(index, key);
       destroy_entry(t->detach(key, h));
       db.release_slot(s);
       ++stats_->expired;
-      touched(db_index_of(db), key);
+      touched(index, key);
+      if (effects_)
+        effects_->add(index, {"DEL", key}); // expiry is propagated as a deletion, as Redis does
       e = nullptr;
     }
   }
@@ -24,6 +37,8 @@ entry* exec_context::lookup(database& db, std::string_view key, bool read) {
       ++stats_->hits;
     else
       ++stats_->misses;
+  } else if (observer_) {
+    observer_->before_write(db_index_of(db), key);
   }
   if (e != nullptr)
     e->lru = lru_clock(now_ms_);
@@ -36,6 +51,8 @@ entry* exec_context::peek(database& db, std::string_view key) const {
 }
 
 void exec_context::add(database& db, entry* e) {
+  if (observer_)
+    observer_->before_write(db_index_of(db), e->key());
   e->lru = lru_clock(now_ms_);
   db.slot_for_write(protocol::key_slot(e->key())).insert(e);
   int index = db_index_of(db);
@@ -46,6 +63,8 @@ void exec_context::add(database& db, entry* e) {
 }
 
 bool exec_context::remove(database& db, std::string_view key) {
+  if (observer_)
+    observer_->before_write(db_index_of(db), key);
   int s = protocol::key_slot(key);
   table* t = db.slot(s);
   if (t == nullptr)
@@ -60,6 +79,8 @@ bool exec_context::remove(database& db, std::string_view key) {
 }
 
 void exec_context::replace(database& db, entry* old, entry* replacement) {
+  if (observer_)
+    observer_->before_write(db_index_of(db), old->key());
   replacement->lru = lru_clock(now_ms_);
   db.slot(protocol::key_slot(old->key()))->replace(old, replacement);
   destroy_entry(old);
@@ -67,6 +88,8 @@ void exec_context::replace(database& db, entry* old, entry* replacement) {
 }
 
 void exec_context::set_string(std::string_view key, std::string_view value, bool keep_ttl, int64_t expire) {
+  if (observer_)
+    observer_->before_write(db_index_, key);
   int s = protocol::key_slot(key);
   uint32_t h = hash_key(key);
   table& t = db_->slot_for_write(s);
@@ -85,6 +108,8 @@ void exec_context::set_string(std::string_view key, std::string_view value, bool
 }
 
 entry* exec_context::set_expire(database& db, entry* e, int64_t when) {
+  if (observer_)
+    observer_->before_write(db_index_of(db), e->key());
   touched(db_index_of(db), e->key());
   if (when >= 0 && e->has_expire()) {
     e->set_expire_in_place(when);

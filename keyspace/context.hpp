@@ -47,11 +47,27 @@ struct keyspace_settings {
   int64_t list_compress_depth = 0;
 };
 
+// The write effects of the commands an actor ran, for the AOF (and replication): RESP commands,
+// each tagged with its database, in execution order.
+struct effects_buffer {
+  std::string data;
+  std::vector<std::pair<uint32_t, uint8_t>> ends;   // (end offset in data, db) per command
+  bool empty() const { return ends.empty(); }
+  void clear() {
+    data.clear();
+    ends.clear();
+  }
+  void add(int db, const std::vector<std::string_view>& args);
+};
+
 // Told about every key a command changes (WATCH) and every list or sorted set that gains
 // elements (blocked clients). The executing actor installs one; tests may too.
 class key_observer {
 public:
   virtual ~key_observer() = default;
+  // A key is about to change (written, created or deleted): a point-in-time snapshot in progress
+  // saves its old value first.
+  virtual void before_write(int db, std::string_view key) {}
   virtual void touched(int db, std::string_view key) = 0;
   virtual void ready(int db, std::string_view key) = 0;
   // Every key of a database changed (FLUSHDB, FLUSHALL, SWAPDB).
@@ -142,6 +158,28 @@ public:
     if (observer_)
       observer_->watch(db_index_, key, client_, expired);
   }
+  // ---- propagation --------------------------------------------------------------------------
+  // With effects set, every command that changed something is recorded there as it was called,
+  // unless it recorded its own effect with propagate() (a deterministic rewrite, e.g. EXPIRE as
+  // PEXPIREAT with the absolute time, SPOP as SREM of what it popped).
+  void set_effects(effects_buffer* e) { effects_ = e; }
+  effects_buffer* effects() const { return effects_; }
+  void propagate(const std::vector<std::string_view>& args) {
+    propagated_ = true;
+    if (effects_)
+      effects_->add(db_index_, args);
+  }
+  // Called by execute(): records the call itself when the command changed data and did not
+  // propagate anything of its own.
+  void begin_command() {
+    propagated_ = false;
+    dirty_at_start_ = stats_->dirty;
+  }
+  void end_command() {
+    if (effects_ && !propagated_ && stats_->dirty != dirty_at_start_)
+      effects_->add(db_index_, *args_);
+  }
+
   // A blocking command (BLPOP ...) that finds nothing to serve calls block(timeout_ms) instead of
   // replying, when blocking_allowed(); otherwise (inside MULTI, in a script) it replies as if the
   // timeout had expired (a null array). timeout_ms 0 means forever.
@@ -185,6 +223,9 @@ private:
   const std::string* command_name_ = nullptr;
   key_observer* observer_ = nullptr;
   uint64_t client_ = 0;
+  effects_buffer* effects_ = nullptr;
+  bool propagated_ = false;
+  uint64_t dirty_at_start_ = 0;
   bool blocking_allowed_ = true;
   bool blocked_ = false;
   int64_t block_timeout_ms_ = 0;

@@ -6,7 +6,8 @@
 namespace troupe::keyspace {
 
 size_t active_expire_step(database& db, int first, int last, expire_cursor& cur, int64_t now_ms,
-                          size_t max_buckets, keyspace_stats& stats, key_observer* observer, int db_index) {
+                          size_t max_buckets, keyspace_stats& stats, key_observer* observer, int db_index,
+                          effects_buffer* effects) {
   if (cur.slot < first || cur.slot > last) {
     cur.slot = first;
     cur.pos = 0;
@@ -32,6 +33,10 @@ size_t active_expire_step(database& db, int first, int last, expire_cursor& cur,
     });
     ++visited;
     for (auto& k : doomed) {
+      if (observer)
+        observer->before_write(db_index, k);
+      if (effects)
+        effects->add(db_index, {"DEL", k}); // expiry is propagated as a deletion
       destroy_entry(t->detach(k, hash_key(k)));
       ++deleted;
       if (observer)

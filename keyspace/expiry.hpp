@@ -18,6 +18,6 @@ struct expire_cursor {
 // `observer` (may be null) hears of each deleted key, as touched in database `db_index`.
 size_t active_expire_step(database& db, int first, int last, expire_cursor& cur, int64_t now_ms,
                           size_t max_buckets, keyspace_stats& stats, key_observer* observer = nullptr,
-                          int db_index = 0);
+                          int db_index = 0, effects_buffer* effects = nullptr);
 
 } // namespace troupe::keyspace

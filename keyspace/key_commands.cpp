@@ -95,8 +95,12 @@ void expire_generic(exec_context& c, int64_t basetime, bool seconds) {
   }
   if (when <= c.now_ms()) {
     c.remove(c.arg(1));
+    c.propagate({"DEL", c.arg(1)});
   } else {
     c.set_expire(e, when);
+    char buf[24];
+    size_t n = protocol::format_int(when, buf);
+    c.propagate({"PEXPIREAT", c.arg(1), std::string_view(buf, n)});
   }
   c.changed();
   c.out().integer(1);

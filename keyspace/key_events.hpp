@@ -14,9 +14,18 @@
 
 namespace troupe::keyspace {
 
+// A point-in-time snapshot in progress in a slot_range (see persistence/): hears about each key
+// about to change, to save its old value first.
+class write_listener {
+public:
+  virtual ~write_listener() = default;
+  virtual void before_write(int db, std::string_view key) = 0;
+};
+
 struct key_events {
   watch_registry watches;
   blocked_registry blocked;
+  write_listener* snapshot = nullptr;   // set while a snapshot of this slot_range is in progress
 };
 
 class events_observer : public key_observer {
@@ -38,6 +47,10 @@ public:
   }
   void watch(int db, std::string_view key, uint64_t client, bool expired) override {
     of(key).watches.watch(db, key, client, expired);
+  }
+  void before_write(int db, std::string_view key) override {
+    if (auto* s = of(key).snapshot)
+      s->before_write(db, key);
   }
 
 private:

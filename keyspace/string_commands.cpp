@@ -126,6 +126,12 @@ void set_generic(exec_context& c, unsigned flags, std::string_view key, std::str
   }
   c.set_string(key, value, (flags & f_keepttl) != 0, when);
   c.changed();
+  if (when >= 0) {
+    // Propagated with the absolute time, so that replaying it later gives the same expiry.
+    char buf[24];
+    size_t n = protocol::format_int(when, buf);
+    c.propagate({"SET", key, value, "PXAT", std::string_view(buf, n)});
+  }
   if (!(flags & f_get))
     c.out().ok();
 }
@@ -171,6 +177,7 @@ void cmd_getdel(exec_context& c) {
   c.out().bulk(e->str());
   c.remove(c.arg(1));
   c.changed();
+  c.propagate({"DEL", c.arg(1)});
 }
 
 void cmd_getex(exec_context& c) {
@@ -194,12 +201,17 @@ void cmd_getex(exec_context& c) {
   if ((flags & (f_exat | f_pxat)) && when <= c.now_ms()) {
     c.remove(c.arg(1));
     c.changed();
+    c.propagate({"DEL", c.arg(1)});
   } else if (flags & any_expire) {
     c.set_expire(e, when);
     c.changed();
+    char buf[24];
+    size_t n = protocol::format_int(when, buf);
+    c.propagate({"PEXPIREAT", c.arg(1), std::string_view(buf, n)});
   } else if ((flags & f_persist) && e->has_expire()) {
     c.set_expire(e, -1);
     c.changed();
+    c.propagate({"PERSIST", c.arg(1)});
   }
 }
 
@@ -352,6 +364,7 @@ void cmd_incrbyfloat(exec_context& c) {
   std::string s = protocol::format_long_double(value);
   c.set_string(key, s, true);
   c.changed();
+  c.propagate({"SET", key, s, "KEEPTTL"}); // the result, not the float arithmetic
   c.out().bulk(s);
 }
 

@@ -1,0 +1,222 @@
+// aof_writer: appends the write effects slot_ranges send it to the LZ4-framed append-only file,
+// and fsyncs as appendfsync says. With `always`, the replies of the writes wait here until their
+// batch is on disk; batches that queue up meanwhile share one fsync (group commit). Runs on a
+// thread of its own: file I/O never stalls the I/O loop.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <caf/all.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/status.hpp"
+#include "config/log.hpp"
+#include "persistence/aof.hpp"
+
+namespace troupe::actors {
+
+namespace {
+
+struct held {
+  connection_actor conn;
+  reply_batch reply;
+};
+
+struct aof_state {
+  static inline const char* name = "aof_writer";
+  server* srv = nullptr;
+  int fd = -1;
+  std::unique_ptr<persistence::aof_writer> writer;
+  std::string unwritten;            // bytes a failed write left behind, written first next time
+  std::vector<held> pending;        // replies waiting for the fsync
+  bool sync_scheduled = false;
+  bool dirty = false;               // written since the last fsync
+  int64_t dirty_since = 0;
+  std::string policy = "everysec";
+  uint64_t cfg_version = ~0ull;
+  aof_writer_status status;
+  uint64_t handled = 0;
+};
+
+using self_ptr = aof_writer_actor::stateful_pointer<aof_state>;
+
+void fail(self_ptr self, const std::string& what) {
+  auto& st = self->state;
+  std::string err = what + ": " + std::strerror(errno);
+  if (st.status.last_error != err)
+    config::log_warning("Error writing to the AOF file: " + err);
+  st.status.last_error = err;
+  st.srv->set_aof_error(err);
+}
+
+// Writes everything produced so far; false on an error (the bytes are kept for a retry).
+bool write_out(self_ptr self) {
+  auto& st = self->state;
+  st.unwritten += st.writer->take();
+  size_t done = 0;
+  while (done < st.unwritten.size()) {
+    ssize_t n = ::write(st.fd, st.unwritten.data() + done, st.unwritten.size() - done);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      st.unwritten.erase(0, done);
+      fail(self, "write");
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  st.status.bytes_written += done;
+  st.unwritten.clear();
+  if (done > 0 && !st.dirty) {
+    st.dirty = true;
+    st.dirty_since = now_ms();
+  }
+  return true;
+}
+
+bool fsync_now(self_ptr self) {
+  auto& st = self->state;
+  if (!st.dirty)
+    return true;
+  if (::fdatasync(st.fd) != 0) {
+    fail(self, "fdatasync");
+    return false;
+  }
+  st.dirty = false;
+  ++st.status.fsyncs;
+  st.status.last_fsync_ms = now_ms();
+  if (!st.status.last_error.empty()) {
+    st.status.last_error.clear();
+    st.srv->set_aof_error("");
+    config::log_warning("AOF write error looks solved, Redis can write again.");
+  }
+  return true;
+}
+
+void release(self_ptr self, bool ok, const std::string& error) {
+  auto& st = self->state;
+  for (auto& h : st.pending) {
+    if (!ok) {
+      // Not on disk: no client may take its write as acknowledged. Every command of the batch
+      // gets the error (their replies were all held).
+      size_t n = std::max<size_t>(1, h.reply.ends.size());
+      h.reply.out.clear();
+      h.reply.ends.clear();
+      protocol::resp_writer w(h.reply.out);
+      for (size_t i = 0; i < n; ++i) {
+        w.error("MISCONF Errors writing to the AOF file: " + error);
+        h.reply.ends.push_back(static_cast<uint32_t>(h.reply.out.size()));
+      }
+    }
+    self->send(h.conn, std::move(h.reply));
+  }
+  st.pending.clear();
+}
+
+void refresh(self_ptr self) {
+  auto& st = self->state;
+  auto v = st.srv->cfg->version();
+  if (v == st.cfg_version)
+    return;
+  st.cfg_version = v;
+  st.policy = st.srv->cfg->get_string("appendfsync");
+  st.status.fsync_policy = st.policy;
+}
+
+aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::string path, int fd,
+                                           std::string seal) {
+  auto& st = self->state;
+  st.srv = srv;
+  st.fd = fd;
+  st.status.file = path;
+  st.writer = std::make_unique<persistence::aof_writer>();
+  if (!seal.empty())
+    st.writer->prepend_raw(seal); // closes the frame a previous run left open
+  refresh(self);
+  srv->directory.add("aof_writer", "aof_writer", caf::actor_cast<status_handle>(self));
+  self->attach_functor([srv] { srv->directory.remove("aof_writer"); });
+  self->delayed_send(self, std::chrono::seconds(1), everysec_atom::value);
+  return {
+    [=](aof_effects& e) {
+      auto& st = self->state;
+      ++st.handled;
+      ++st.status.batches;
+      uint32_t start = 0;
+      for (auto& [end, db] : e.ends) {
+        st.writer->append_encoded(db, std::string_view(e.data).substr(start, end - start));
+        start = end;
+        ++st.status.commands;
+      }
+      st.status.bytes_appended += e.data.size();
+      st.writer->flush();
+      write_out(self);
+      if (e.hold) {
+        st.pending.push_back({caf::actor_cast<connection_actor>(e.conn), std::move(e.reply)});
+        ++st.status.held_replies;
+      }
+      // The fsync waits until the batches already queued are written too: one fsync for all.
+      if (!st.sync_scheduled && (e.hold || st.policy == "always")) {
+        st.sync_scheduled = true;
+        self->send(self, sync_atom::value);
+      }
+    },
+    [=](sync_atom) {
+      auto& st = self->state;
+      ++st.handled;
+      st.sync_scheduled = false;
+      refresh(self);
+      bool ok = st.unwritten.empty() || write_out(self);
+      if (ok && st.policy == "always")
+        ok = fsync_now(self);
+      release(self, ok, st.status.last_error);
+    },
+    [=](everysec_atom) {
+      auto& st = self->state;
+      ++st.handled;
+      refresh(self);
+      if (!st.unwritten.empty())
+        write_out(self); // retry after an error
+      if (st.policy != "no")
+        fsync_now(self);
+      self->delayed_send(self, std::chrono::seconds(1), everysec_atom::value);
+    },
+    [=](flush_atom) -> std::string {
+      auto& st = self->state;
+      ++st.handled;
+      st.writer->close();
+      bool ok = write_out(self) && (st.dirty = true, fsync_now(self));
+      release(self, ok, st.status.last_error);
+      return ok ? "" : st.status.last_error;
+    },
+    [=](status_atom) -> actor_status {
+      auto& st = self->state;
+      ++st.handled;
+      auto s = st.status;
+      s.fsync_lag_ms = st.dirty ? now_ms() - st.dirty_since : 0;
+      s.compression_ratio = s.bytes_written ? static_cast<double>(s.bytes_appended) / static_cast<double>(s.bytes_written) : 0;
+      char ratio[32];
+      std::snprintf(ratio, sizeof(ratio), "%.2f", s.compression_ratio);
+      std::string summary = "file=" + s.file + " appendfsync=" + s.fsync_policy + " bytes_written="
+                            + std::to_string(s.bytes_written) + " bytes_appended=" + std::to_string(s.bytes_appended)
+                            + " compression=" + ratio + " fsyncs=" + std::to_string(s.fsyncs)
+                            + " fsync_lag_ms=" + std::to_string(s.fsync_lag_ms);
+      return make_status(self, "aof_writer", "aof_writer", st.handled, summary, s);
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<aof_writer_actor> spawn_aof_writer(caf::actor_system& sys, server& srv, const std::string& path,
+                                                 const std::string& seal) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return caf::make_error(caf::sec::runtime_error,
+                           "Can't open the append-only file " + path + ": " + std::strerror(errno));
+  return sys.spawn<caf::detached>(aof_writer, &srv, path, fd, seal);
+}
+
+} // namespace troupe::actors
