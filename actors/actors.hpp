@@ -30,6 +30,10 @@ caf::expected<bus_listener_actor> spawn_bus_listener(caf::io::middleman& mm, ser
 // The AOF writer over `path` (opened for appending); `seal` first closes a frame left open.
 caf::expected<aof_writer_actor> spawn_aof_writer(caf::actor_system& sys, server& srv, const std::string& path,
                                                  const std::string& seal);
+// A snapshot of the whole dataset into `path` (an RDB, or the base of a rewritten AOF); it reports
+// to the node (saved_atom) and ends.
+rdb_snapshotter_actor spawn_snapshotter(caf::actor_system& sys, server& srv, uint64_t id, const save_request& req,
+                                        const std::string& path);
 // Loads the AOF or RDB file in the background (srv.loading is true until done), then starts the
 // aof_writer when appendonly is on. A corrupt file stops the process, as in Redis.
 void start_loading(caf::actor_system& sys, server& srv);

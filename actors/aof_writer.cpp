@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -39,6 +40,11 @@ struct aof_state {
   uint64_t cfg_version = ~0ull;
   aof_writer_status status;
   uint64_t handled = 0;
+  // A rewrite in progress: the effects each slot_range sends after its marker also go into the
+  // tail of the new file.
+  uint64_t rewrite_id = 0;
+  std::set<uint32_t> marked;
+  std::unique_ptr<persistence::aof_writer> tail;
 };
 
 using self_ptr = aof_writer_actor::stateful_pointer<aof_state>;
@@ -143,10 +149,19 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
     [=](aof_effects& e) {
       auto& st = self->state;
       ++st.handled;
+      if (e.rewrite_marker != 0) {
+        if (e.rewrite_marker == st.rewrite_id)
+          st.marked.insert(e.source);
+        return;
+      }
       ++st.status.batches;
+      bool to_tail = st.tail && st.marked.count(e.source);
       uint32_t start = 0;
       for (auto& [end, db] : e.ends) {
-        st.writer->append_encoded(db, std::string_view(e.data).substr(start, end - start));
+        auto cmd = std::string_view(e.data).substr(start, end - start);
+        st.writer->append_encoded(db, cmd);
+        if (to_tail)
+          st.tail->append_encoded(db, cmd);
         start = end;
         ++st.status.commands;
       }
@@ -190,6 +205,69 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       bool ok = write_out(self) && (st.dirty = true, fsync_now(self));
       release(self, ok, st.status.last_error);
       return ok ? "" : st.status.last_error;
+    },
+    [=](rewrite_atom, uint64_t id, uint32_t) {
+      auto& st = self->state;
+      ++st.handled;
+      st.rewrite_id = id;
+      st.marked.clear();
+      st.tail = std::make_unique<persistence::aof_writer>();
+    },
+    [=](abort_atom, uint64_t id) {
+      auto& st = self->state;
+      ++st.handled;
+      if (id == st.rewrite_id) {
+        st.rewrite_id = 0;
+        st.tail.reset();
+      }
+    },
+    [=](switch_atom, uint64_t id, std::string& temp) -> std::string {
+      auto& st = self->state;
+      ++st.handled;
+      if (id != st.rewrite_id || !st.tail)
+        return "no rewrite in progress";
+      st.tail->close();
+      std::string bytes = st.tail->take();
+      st.tail.reset();
+      st.rewrite_id = 0;
+      int fd = ::open(temp.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (fd < 0)
+        return std::string("open: ") + std::strerror(errno);
+      size_t done = 0;
+      while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR)
+          continue;
+        if (n < 0) {
+          std::string err = std::string("write: ") + std::strerror(errno);
+          ::close(fd);
+          ::unlink(temp.c_str());
+          return err;
+        }
+        done += static_cast<size_t>(n);
+      }
+      if (::fsync(fd) != 0 || ::rename(temp.c_str(), st.status.file.c_str()) != 0) {
+        std::string err = std::strerror(errno);
+        ::close(fd);
+        ::unlink(temp.c_str());
+        return err;
+      }
+      std::string dir = st.status.file.find('/') == std::string::npos
+                          ? "."
+                          : st.status.file.substr(0, st.status.file.rfind('/'));
+      if (int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+      }
+      // From now on the new file: its base and tail are complete; a fresh frame follows.
+      ::close(st.fd);
+      st.fd = fd;
+      st.writer = std::make_unique<persistence::aof_writer>();
+      st.dirty = false;
+      st.status.bytes_written = 0;
+      st.status.bytes_appended = 0;
+      config::log_notice("Background AOF rewrite finished successfully");
+      return "";
     },
     [=](status_atom) -> actor_status {
       auto& st = self->state;

@@ -60,6 +60,8 @@ void refresh_settings(connection_ptr self) {
   st.sset = st.srv->session_settings();
   st.debug_mode = st.srv->cfg->get_string("enable-debug-command");
   st.timeout_s = st.srv->cfg->get_int("timeout");
+  st.stop_writes_on_bgsave_error = st.srv->cfg->get_bool("stop-writes-on-bgsave-error")
+                                   && !st.srv->cfg->save_params().empty();
   protocol::parser_limits lim;
   lim.max_bulk_len = st.srv->cfg->get_int("proto-max-bulk-len");
   st.parser.set_limits(lim);
@@ -320,6 +322,16 @@ const command_spec* check(connection_ptr self) {
   }
   if (st.srv->loading.load(std::memory_order_acquire) && !spec->has(protocol::cmd_loading)) {
     local_error(self, "LOADING Redis is loading the dataset in memory");
+    return nullptr;
+  }
+  if (spec->has(protocol::cmd_write) && st.stop_writes_on_bgsave_error
+      && !st.srv->bgsave_ok.load(std::memory_order_relaxed)) {
+    local_error(self, "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to "
+                      "disk. Commands that may modify the data set are disabled, because this instance is configured "
+                      "to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). "
+                      "Please check the Redis logs for details about the RDB error.");
+    if (st.in_multi)
+      st.multi_error = true;
     return nullptr;
   }
   if (spec->has(protocol::cmd_write) && !st.srv->aof_ok.load(std::memory_order_relaxed)) {

@@ -36,6 +36,7 @@ struct connection_state {
   uint64_t sset_version = ~0ull;
   std::string debug_mode = "no";
   int64_t timeout_s = 0;
+  bool stop_writes_on_bgsave_error = false;   // ... and save points configured
 
   // Input.
   protocol::request_parser parser;

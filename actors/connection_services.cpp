@@ -208,8 +208,27 @@ void shutdown(connection_ptr self, const std::vector<std::string>& a) {
     return;
   }
   req.reason = "User requested shutdown...";
-  self->send(self->state.srv->node, shutdown_atom::value, req);
-  // The node stops the process; this connection stays busy until then.
+  self->request(self->state.srv->node, caf::infinite, shutdown_atom::value, req).then([=](std::string& err) {
+    // "" means the process is exiting: no reply, as Redis gives none.
+    if (!err.empty())
+      deferred_done(self, error_reply(err));
+  });
+}
+
+// SAVE, BGSAVE, BGREWRITEAOF: the node runs the snapshot; its answer is the reply.
+void snapshot_command(connection_ptr self, const std::vector<std::string>& a) {
+  save_request req;
+  std::string cmd;
+  protocol::to_lower(a[0], cmd);
+  req.aof_rewrite = cmd == "bgrewriteaof";
+  req.background = cmd != "save";
+  if (cmd == "bgsave" && a.size() == 2 && !iequals(a[1], "schedule")) {
+    deferred_done(self, error_reply("ERR syntax error"));
+    return;
+  }
+  self->request(self->state.srv->node, caf::infinite, req).then([=](std::string& reply) {
+    deferred_done(self, reply + "\r\n");
+  });
 }
 
 // ---- CONFIG ----
@@ -378,6 +397,9 @@ struct services_table {
     async("pubsub|shardnumsub", pubsub);
     async("pubsub|help", pubsub);
     async("exec", exec_service);
+    async("save", snapshot_command);
+    async("bgsave", snapshot_command);
+    async("bgrewriteaof", snapshot_command);
     register_cluster_commands(by_id);
     debug = t.id_of("debug");
   }

@@ -26,6 +26,8 @@ using slot_range_actor = caf::typed_actor<
   caf::reacts_to<expire_atom>,                            // active expiry tick
   caf::reacts_to<unwatch_atom, int64_t>,                  // UNWATCH / DISCARD / disconnect of a client
   caf::reacts_to<btimeout_atom, uint64_t>,                // a blocked client's timeout
+  caf::reacts_to<snapshot_begin>,                         // start serializing for a snapshot
+  caf::reacts_to<step_atom, uint64_t>,                    // serialize the next chunk when idle
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // connection: one per client socket.
@@ -90,11 +92,23 @@ using aof_writer_actor = caf::typed_actor<
   caf::reacts_to<sync_atom>,                               // the group commit point
   caf::reacts_to<everysec_atom>,                           // appendfsync everysec tick
   caf::replies_to<flush_atom>::with<std::string>,          // shutdown: close the frame, fsync ("" or error)
+  caf::reacts_to<rewrite_atom, uint64_t, uint32_t>,        // a rewrite starts: buffer what follows the markers
+  caf::replies_to<switch_atom, uint64_t, std::string>::with<std::string>,  // rewrite base written: switch
+  caf::reacts_to<abort_atom, uint64_t>,                    // the rewrite failed: stop buffering
   caf::replies_to<status_atom>::with<actor_status>>;
 
-// node: start-up order, shutdown.
+// rdb_snapshotter: one per snapshot; writes the chunks slot_ranges send into an RDB (or AOF base).
+using rdb_snapshotter_actor = caf::typed_actor<
+  caf::reacts_to<locked_atom, uint32_t>,
+  caf::reacts_to<snapshot_chunk>,
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+// node: start-up order, shutdown, snapshots (SAVE, BGSAVE, BGREWRITEAOF, save points).
 using node_actor = caf::typed_actor<
-  caf::reacts_to<shutdown_atom, shutdown_request>,
+  caf::replies_to<shutdown_atom, shutdown_request>::with<std::string>,   // "" once the process exits
+  caf::replies_to<save_request>::with<std::string>,                       // the reply for the client
+  caf::reacts_to<saved_atom, save_result>,                                // from an rdb_snapshotter
+  caf::reacts_to<cron_atom>,                                              // save points, once a second
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // inspector: asks every registered actor for its status.

@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
                            "cluster-require-full-coverage", "cluster-allow-reads-when-down",
                            "cluster-allow-pubsubshard-when-down", "cluster-preferred-endpoint-type",
                            "cluster-replica-no-failover", "enable-debug-command", "appendonly", "appendfilename",
-                           "appendfsync", "aof-load-truncated", "dbfilename", "rdbchecksum"})
+                           "appendfsync", "aof-load-truncated", "dbfilename", "rdbchecksum", "rdbcompression",
+                           "stop-writes-on-bgsave-error"})
     cfg.set_effective(name, true);
   for (auto& name : cfg.inert_directives_set())
     config::log_notice(name + ": accepted, no effect in Troupe");
@@ -256,13 +257,26 @@ int main(int argc, char** argv) {
     actors::start_loading(sys, srv);
     config::log_notice("Ready to accept connections");
 
-    char code = 0;
-    while (read(signal_pipe[0], &code, 1) < 0 && errno == EINTR) {
+    // Wait for the end: the node writes 'S' once a SHUTDOWN (saving first when configured) is
+    // done; a signal asks the node for the same shutdown.
+    for (;;) {
+      char code = 0;
+      while (read(signal_pipe[0], &code, 1) < 0 && errno == EINTR) {
+      }
+      if (code == 'S')
+        break;
+      config::log_warning(code == 'I' ? "Received SIGINT scheduling shutdown..."
+                                      : "Received SIGTERM scheduling shutdown...");
+      actors::shutdown_request req;
+      std::string result = "no answer";
+      caf::scoped_actor asker{sys};
+      asker->request(srv.node, std::chrono::minutes(10), actors::shutdown_atom::value, req)
+        .receive([&](std::string& r) { result = r; }, [&](caf::error& e) { result = sys.render(e); });
+      if (result.empty())
+        break;
+      config::log_warning("SIGTERM received but errors trying to shut down the server, check the logs for more "
+                          "information");
     }
-    if (code == 'T')
-      config::log_warning("Received SIGTERM scheduling shutdown...");
-    else if (code == 'I')
-      config::log_warning("Received SIGINT scheduling shutdown...");
     if (srv.aof_enabled && !srv.loading.load()) {
       // Everything acknowledged is written; close the LZ4 frame and fsync.
       caf::scoped_actor waiter{sys};

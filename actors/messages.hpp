@@ -40,6 +40,13 @@ using close_atom = caf::atom_constant<caf::atom("close")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using everysec_atom = caf::atom_constant<caf::atom("everysec")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+using step_atom = caf::atom_constant<caf::atom("step")>;
+using save_atom = caf::atom_constant<caf::atom("save")>;
+using rewrite_atom = caf::atom_constant<caf::atom("rewrite")>;
+using switch_atom = caf::atom_constant<caf::atom("switch")>;
+using abort_atom = caf::atom_constant<caf::atom("abort")>;
+using saved_atom = caf::atom_constant<caf::atom("saved")>;
 
 // One command inside a batch: its arguments are arg_ends[first_arg .. first_arg+argc) of the batch.
 struct batch_command {
@@ -93,11 +100,67 @@ struct aof_effects {
   bool hold = false;
   caf::strong_actor_ptr conn;                        // a connection_actor
   reply_batch reply;
+  uint64_t rewrite_marker = 0;   // non-zero: an AOF rewrite's snapshot started here in this stream
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, aof_effects& x) {
-  return f(caf::meta::type_name("aof_effects"), x.source, x.data, x.ends, x.hold, x.reply);
+  return f(caf::meta::type_name("aof_effects"), x.source, x.data, x.ends, x.hold, x.reply, x.rewrite_marker);
+}
+
+// Starts a snapshot in a slot_range (sent while the snapshotter holds every slot_range's lock,
+// so that all of them start at the same point).
+struct snapshot_begin {
+  uint64_t id = 0;
+  bool aof_rewrite = false;         // also marks the start in the effects stream to the aof_writer
+  caf::strong_actor_ptr snapshotter;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_begin& x) {
+  return f(caf::meta::type_name("snapshot_begin"), x.id, x.aof_rewrite);
+}
+
+// Key records a slot_range serialized, per database; `done` with its last chunk.
+struct snapshot_chunk {
+  uint64_t id = 0;
+  uint32_t source = 0;
+  std::vector<std::pair<int32_t, std::string>> records;
+  bool done = false;
+  uint64_t keys = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_chunk& x) {
+  return f(caf::meta::type_name("snapshot_chunk"), x.id, x.source, x.records, x.done, x.keys);
+}
+
+// What to snapshot into: an RDB file, or the base of a rewritten AOF.
+struct save_request {
+  bool aof_rewrite = false;
+  bool background = true;       // BGSAVE / BGREWRITEAOF answer at once; SAVE waits
+  std::string reason;           // for the log
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, save_request& x) {
+  return f(caf::meta::type_name("save_request"), x.aof_rewrite, x.background, x.reason);
+}
+
+struct save_result {
+  bool aof_rewrite = false;
+  bool ok = false;
+  std::string error;
+  uint64_t keys = 0;
+  uint64_t bytes = 0;
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, save_result& x) {
+  return f(caf::meta::type_name("save_result"), x.aof_rewrite, x.ok, x.error, x.keys, x.bytes, x.started_ms,
+           x.finished_ms);
 }
 
 // A slot_range's figures for INFO.
@@ -404,6 +467,21 @@ typename Inspector::result_type inspect(Inspector& f, aof_writer_status& x) {
   return f(caf::meta::type_name("aof_writer_status"), x.file, x.fsync_policy, x.bytes_written, x.bytes_appended,
            x.commands, x.batches, x.fsyncs, x.held_replies, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
            x.last_error);
+}
+
+struct rdb_snapshotter_status {
+  uint64_t id = 0;
+  bool aof_rewrite = false;
+  std::string file;
+  uint32_t ranges = 0, ranges_done = 0;
+  uint64_t keys = 0, bytes = 0;
+  int64_t started_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rdb_snapshotter_status& x) {
+  return f(caf::meta::type_name("rdb_snapshotter_status"), x.id, x.aof_rewrite, x.file, x.ranges, x.ranges_done,
+           x.keys, x.bytes, x.started_ms);
 }
 
 struct inspector_status {

@@ -1,5 +1,6 @@
-// node: the node's supervisor. It owns the shutdown sequence (SHUTDOWN, signals) and reports
-// the node's identity; main spawns the other actors in order and hands them to it.
+// node: the node's supervisor. It owns the shutdown sequence (SHUTDOWN, signals) and the
+// snapshots: SAVE, BGSAVE, BGREWRITEAOF, the `save` points and the save at shutdown, each run by
+// an rdb_snapshotter it spawns; it keeps what INFO persistence and LASTSAVE report.
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -12,30 +13,191 @@ namespace troupe::actors {
 
 namespace {
 
+struct waiting_save {
+  caf::response_promise promise;
+  bool aof_rewrite;
+};
+
 struct node_state {
   static inline const char* name = "node";
   server* srv = nullptr;
   uint64_t handled = 0;
   bool stopping = false;
+  uint64_t next_snapshot = 1;
+  bool rdb_running = false, aof_running = false;
+  bool aof_rewrite_scheduled = false;
+  std::vector<waiting_save> waiting;            // SAVE / SHUTDOWN waiting for a snapshot
+  caf::response_promise shutdown_promise;
+  shutdown_request pending_shutdown;
+  bool shutdown_waits_for_save = false;
+  uint64_t aof_base_size = 0;
 };
 
 using self_ptr = node_actor::stateful_pointer<node_state>;
+
+std::string rdb_path(server& srv) { return srv.cfg->get_string("dbfilename"); }
+std::string aof_path(server& srv) { return srv.cfg->get_string("appendfilename"); }
+
+bool start(self_ptr self, bool aof_rewrite, const std::string& reason) {
+  auto& st = self->state;
+  if (aof_rewrite ? st.aof_running : st.rdb_running)
+    return false;
+  (aof_rewrite ? st.aof_running : st.rdb_running) = true;
+  (aof_rewrite ? st.srv->aof_rewrite_in_progress : st.srv->bgsave_in_progress) = true;
+  save_request req;
+  req.aof_rewrite = aof_rewrite;
+  req.reason = reason;
+  if (!reason.empty())
+    config::log_notice(reason);
+  config::log_notice(aof_rewrite ? "Background append only file rewriting started"
+                                 : "Background saving started");
+  spawn_snapshotter(self->home_system(), *st.srv, st.next_snapshot++, req,
+                    aof_rewrite ? aof_path(*st.srv) : rdb_path(*st.srv));
+  return true;
+}
+
+void finish_shutdown(self_ptr self) {
+  auto& st = self->state;
+  char code = 'S';
+  if (write(st.srv->shutdown_pipe, &code, 1) != 1)
+    config::log_warning("Could not signal the shutdown to the main thread");
+  if (st.shutdown_promise.pending())
+    st.shutdown_promise.deliver(std::string());
+}
 
 node_actor::behavior_type node(self_ptr self, server* srv) {
   self->state.srv = srv;
   srv->directory.add("node", "node", caf::actor_cast<status_handle>(self));
   self->attach_functor([srv] { srv->directory.remove("node"); });
+  self->delayed_send(self, std::chrono::seconds(1), cron_atom::value);
   return {
-    [=](shutdown_atom, shutdown_request& req) {
+    [=](shutdown_atom, shutdown_request& req) -> caf::result<std::string> {
       auto& st = self->state;
       ++st.handled;
       if (st.stopping)
-        return;
+        return std::string("ERR Errors trying to SHUTDOWN. Check logs.");
+      if (!req.reason.empty())
+        config::log_warning(req.reason);
+      bool save = !req.nosave && (req.save || !st.srv->cfg->save_params().empty());
+      if (!save || st.srv->loading.load()) {
+        st.stopping = true;
+        finish_shutdown(self);
+        return std::string();
+      }
+      config::log_notice("Saving the final RDB snapshot before exiting.");
       st.stopping = true;
-      config::log_warning(req.reason);
-      char code = 'S';
-      if (write(st.srv->shutdown_pipe, &code, 1) != 1)
-        config::log_warning("Could not signal the shutdown to the main thread");
+      st.pending_shutdown = req;
+      st.shutdown_promise = self->make_response_promise<std::string>();
+      st.shutdown_waits_for_save = true;
+      if (!st.rdb_running)
+        start(self, false, "");
+      return st.shutdown_promise;
+    },
+    [=](save_request& req) -> caf::result<std::string> {
+      auto& st = self->state;
+      ++st.handled;
+      if (req.aof_rewrite && !st.srv->aof_enabled && !st.srv->aof) {
+        return std::string("-ERR Background AOF rewrite needs appendonly yes in Troupe");
+      }
+      bool running = req.aof_rewrite ? st.aof_running : st.rdb_running;
+      if (req.background) {
+        if (running)
+          return std::string(req.aof_rewrite ? "-ERR Background append only file rewriting already in progress"
+                                             : "-ERR Background save already in progress");
+        start(self, req.aof_rewrite, req.reason);
+        return std::string(req.aof_rewrite ? "+Background append only file rewriting started"
+                                           : "+Background saving started");
+      }
+      // SAVE: waits for a snapshot taken now (not one already running, which started earlier).
+      if (running)
+        return std::string("-ERR Background save already in progress");
+      auto rp = self->make_response_promise<std::string>();
+      st.waiting.push_back({rp, req.aof_rewrite});
+      start(self, req.aof_rewrite, "");
+      return rp;
+    },
+    [=](saved_atom, save_result& res) {
+      auto& st = self->state;
+      ++st.handled;
+      (res.aof_rewrite ? st.aof_running : st.rdb_running) = false;
+      (res.aof_rewrite ? st.srv->aof_rewrite_in_progress : st.srv->bgsave_in_progress) = false;
+      int64_t secs = (res.finished_ms - res.started_ms) / 1000;
+      if (res.aof_rewrite) {
+        st.srv->aof_last_rewrite_ok = res.ok;
+        st.srv->aof_last_rewrite_secs = secs;
+        if (res.ok)
+          ++st.srv->aof_rewrites;
+        else
+          config::log_warning("Background AOF rewrite failed: " + res.error);
+      } else {
+        st.srv->bgsave_ok = res.ok;
+        st.srv->rdb_last_bgsave_secs = secs;
+        if (res.ok) {
+          st.srv->lastsave = res.finished_ms / 1000;
+          ++st.srv->rdb_saves;
+          config::log_notice("DB saved on disk");
+          config::log_notice("Background saving terminated with success");
+        } else {
+          config::log_warning("Background saving error: " + res.error);
+        }
+      }
+      for (auto it = st.waiting.begin(); it != st.waiting.end();) {
+        if (it->aof_rewrite != res.aof_rewrite) {
+          ++it;
+          continue;
+        }
+        it->promise.deliver(res.ok ? std::string("+OK") : std::string("-ERR " + res.error));
+        it = st.waiting.erase(it);
+      }
+      if (!res.aof_rewrite && st.shutdown_waits_for_save) {
+        st.shutdown_waits_for_save = false;
+        if (res.ok || st.pending_shutdown.force) {
+          finish_shutdown(self);
+        } else {
+          config::log_warning("Error trying to save the DB, can't exit.");
+          st.stopping = false;
+          st.shutdown_promise.deliver(std::string("ERR Errors trying to SHUTDOWN. Check logs."));
+        }
+      }
+      if (res.aof_rewrite && st.aof_rewrite_scheduled) {
+        st.aof_rewrite_scheduled = false;
+        start(self, true, "");
+      }
+    },
+    [=](cron_atom) {
+      auto& st = self->state;
+      ++st.handled;
+      self->delayed_send(self, std::chrono::seconds(1), cron_atom::value);
+      if (st.stopping || st.srv->loading.load())
+        return;
+      // `save <seconds> <changes>` points: ask the slot_ranges how much changed since the last save.
+      auto params = st.srv->cfg->save_params();
+      if (params.empty() || st.rdb_running)
+        return;
+      struct gather {
+        uint64_t dirty = 0;
+        size_t left = 0;
+      };
+      auto g = std::make_shared<gather>();
+      g->left = st.srv->routing->ranges.size();
+      for (auto& r : st.srv->routing->ranges) {
+        self->request(r, std::chrono::seconds(5), stats_atom::value).then(
+          [=](slot_range_report& rep) {
+            g->dirty += rep.stats.dirty;
+            if (--g->left > 0)
+              return;
+            auto& st = self->state;
+            int64_t elapsed = now_ms() / 1000 - st.srv->lastsave.load();
+            for (auto& [secs, changes] : params) {
+              if (g->dirty >= static_cast<uint64_t>(changes) && elapsed > secs && !st.rdb_running) {
+                start(self, false, std::to_string(changes) + " changes in " + std::to_string(secs)
+                                     + " seconds. Saving...");
+                break;
+              }
+            }
+          },
+          [=](caf::error&) {});
+      }
     },
     [=](status_atom) -> actor_status {
       auto& st = self->state;
@@ -48,7 +210,9 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
       s.slot_ranges = static_cast<uint32_t>(st.srv->routing->ranges.size());
       s.config_file = st.srv->cfg->config_file();
       std::string summary = "pid=" + std::to_string(s.pid) + " port=" + std::to_string(s.port) + " mode=" + s.mode
-                            + " uptime=" + std::to_string(s.uptime_s) + " slot_ranges=" + std::to_string(s.slot_ranges);
+                            + " uptime=" + std::to_string(s.uptime_s) + " slot_ranges=" + std::to_string(s.slot_ranges)
+                            + " bgsave=" + (st.rdb_running ? "running" : "idle")
+                            + " aof_rewrite=" + (st.aof_running ? "running" : "idle");
       return make_status(self, "node", "node", st.handled, summary, s);
     },
   };

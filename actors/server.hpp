@@ -57,6 +57,10 @@ struct server {
   // Persistence errors that stop writes (MISCONF), set by the aof_writer / rdb_snapshotter.
   std::atomic<bool> aof_ok{true};
   std::atomic<bool> bgsave_ok{true};
+  std::atomic<bool> bgsave_in_progress{false}, aof_rewrite_in_progress{false};
+  std::atomic<bool> aof_last_rewrite_ok{true};
+  std::atomic<int64_t> rdb_last_bgsave_secs{-1}, aof_last_rewrite_secs{-1};
+  std::atomic<uint64_t> rdb_saves{0}, aof_rewrites{0};
   void set_aof_error(const std::string& e) {
     std::lock_guard<std::mutex> g(persist_mutex);
     aof_error = e;

@@ -12,6 +12,7 @@
 #include "keyspace/commands.hpp"
 #include "keyspace/expiry.hpp"
 #include "keyspace/key_events.hpp"
+#include "persistence/snapshot.hpp"
 #include "protocol/command_table.hpp"
 
 namespace troupe::actors {
@@ -23,7 +24,8 @@ using slot_range_broker = caf::io::typed_broker<
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats, aof_effects>, caf::replies_to<stats_atom>::with<slot_range_report>,
   caf::reacts_to<reset_atom>, caf::reacts_to<expire_atom>, caf::reacts_to<unwatch_atom, int64_t>,
-  caf::reacts_to<btimeout_atom, uint64_t>, caf::replies_to<status_atom>::with<actor_status>>;
+  caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<snapshot_begin>, caf::reacts_to<step_atom, uint64_t>,
+  caf::replies_to<status_atom>::with<actor_status>>;
 
 // Work that arrived while the actor was locked, kept in arrival order.
 struct deferred {
@@ -66,6 +68,11 @@ struct slot_range_state {
   // effects go through the aof_writer, which releases them once fsynced.
   keyspace::effects_buffer effects;
   bool aof_always = false;
+  // A snapshot in progress: serialized a chunk at a time after each batch, or when idle.
+  std::unique_ptr<persistence::slot_range_snapshot> snapshot;
+  uint64_t snapshot_id = 0;
+  rdb_snapshotter_actor snapshotter;
+  bool step_scheduled = false;
 };
 
 using self_ptr = caf::stateful_actor<slot_range_state, slot_range_broker>*;
@@ -184,6 +191,32 @@ void serve_ready(self_ptr self) {
   }
 }
 
+// Serializes the next chunk of a snapshot in progress and sends it to the snapshotter.
+void snapshot_step(self_ptr self) {
+  auto& st = self->state;
+  if (!st.snapshot)
+    return;
+  bool more = st.snapshot->step(2000);
+  snapshot_chunk c;
+  c.id = st.snapshot_id;
+  c.source = st.index;
+  for (auto& [db, bytes] : st.snapshot->take())
+    c.records.emplace_back(db, std::move(bytes));
+  c.done = !more;
+  c.keys = st.snapshot->keys();
+  self->send(st.snapshotter, std::move(c));
+  if (!more) {
+    st.events->snapshot = nullptr;
+    st.snapshot.reset();
+    return;
+  }
+  if (!st.step_scheduled) {
+    // Go on when there is nothing else to do: batches come first.
+    st.step_scheduled = true;
+    self->send(self, step_atom::value, st.snapshot_id);
+  }
+}
+
 void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) {
   auto& st = self->state;
   refresh_settings(self);
@@ -215,6 +248,31 @@ void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) 
   else
     flush_effects(self);
   serve_ready(self);
+}
+
+void start_snapshot(self_ptr self, snapshot_begin& b) {
+  auto& st = self->state;
+  persistence::rdb_save_options opts;
+  opts.compression = st.srv->cfg->get_bool("rdbcompression");
+  opts.checksum = st.srv->cfg->get_bool("rdbchecksum");
+  st.snapshot = std::make_unique<persistence::slot_range_snapshot>(*st.srv->data, st.first, st.last, opts);
+  st.snapshot_id = b.id;
+  st.snapshotter = caf::actor_cast<rdb_snapshotter_actor>(b.snapshotter);
+  st.events->snapshot = st.snapshot.get();
+  if (b.aof_rewrite) {
+    // From here on, this range's effects also belong to the rewritten AOF.
+    flush_effects(self);
+    aof_effects m;
+    m.source = st.index;
+    m.rewrite_marker = b.id;
+    self->send(st.srv->aof, std::move(m));
+  } else {
+    st.stats.dirty = 0; // rdb_changes_since_last_save counts from the snapshot's start
+  }
+  if (!st.step_scheduled) {
+    st.step_scheduled = true;
+    self->send(self, step_atom::value, st.snapshot_id);
+  }
 }
 
 void grant_lock(self_ptr self, const connection_actor& to) {
@@ -380,6 +438,21 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       r.ends.push_back(static_cast<uint32_t>(r.out.size()));
       self->send(it->second.conn, std::move(r));
       forget_waiter(self, id);
+    },
+    [=](snapshot_begin& b) {
+      ++self->state.handled;
+      start_snapshot(self, b);
+    },
+    [=](step_atom, uint64_t id) {
+      auto& st = self->state;
+      ++st.handled;
+      st.step_scheduled = false;
+      if (st.snapshot && id == st.snapshot_id && !st.locked)
+        snapshot_step(self);
+      else if (st.snapshot && st.locked && !st.step_scheduled) {
+        st.step_scheduled = true; // resumes after the lock holder is done
+        self->delayed_send(self, std::chrono::milliseconds(1), step_atom::value, st.snapshot_id);
+      }
     },
     [=](status_atom) -> actor_status {
       auto& st = self->state;

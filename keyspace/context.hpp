@@ -68,6 +68,8 @@ public:
   // A key is about to change (written, created or deleted): a point-in-time snapshot in progress
   // saves its old value first.
   virtual void before_write(int db, std::string_view key) {}
+  // Every key of a database is about to change (FLUSHDB, FLUSHALL, SWAPDB).
+  virtual void before_write_all(int db) {}
   virtual void touched(int db, std::string_view key) = 0;
   virtual void ready(int db, std::string_view key) = 0;
   // Every key of a database changed (FLUSHDB, FLUSHALL, SWAPDB).
@@ -146,6 +148,10 @@ public:
   void touched_all(int db) {
     if (observer_)
       observer_->touched_all(db);
+  }
+  void before_write_all(int db) {
+    if (observer_)
+      observer_->before_write_all(db);
   }
   void ready(std::string_view key) {
     if (observer_)

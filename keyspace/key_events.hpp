@@ -20,6 +20,7 @@ class write_listener {
 public:
   virtual ~write_listener() = default;
   virtual void before_write(int db, std::string_view key) = 0;
+  virtual void before_write_all(int db) = 0;
 };
 
 struct key_events {
@@ -51,6 +52,16 @@ public:
   void before_write(int db, std::string_view key) override {
     if (auto* s = of(key).snapshot)
       s->before_write(db, key);
+  }
+  void before_write_all(int db) override {
+    if (single_) {
+      if (single_->snapshot)
+        single_->snapshot->before_write_all(db);
+      return;
+    }
+    for (auto* e : all_)
+      if (e->snapshot)
+        e->snapshot->before_write_all(db);
   }
 
 private:

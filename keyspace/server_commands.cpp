@@ -34,6 +34,7 @@ void cmd_flushdb(exec_context& c) {
   if (!flush_mode_ok(c))
     return;
   size_t n = c.db().size();
+  c.before_write_all(c.db_index());
   c.db().clear();
   c.touched_all(c.db_index());
   c.changed(n + 1);
@@ -46,6 +47,7 @@ void cmd_flushall(exec_context& c) {
   size_t n = 0;
   for (int i = 0; i < c.data().count(); ++i) {
     n += c.data().db(i).size();
+    c.before_write_all(i);
     c.data().db(i).clear();
     c.touched_all(i);
   }
@@ -72,6 +74,8 @@ void cmd_swapdb(exec_context& c) {
     return;
   }
   if (a != b) {
+    c.before_write_all(static_cast<int>(a));
+    c.before_write_all(static_cast<int>(b));
     c.data().swap(static_cast<int>(a), static_cast<int>(b));
     c.touched_all(static_cast<int>(a));
     c.touched_all(static_cast<int>(b));

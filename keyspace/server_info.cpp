@@ -146,23 +146,33 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
   }
   if (want.count("persistence")) {
     w.begin("Persistence");
-    w.field("loading", 0);
+    w.field("loading", f.loading ? 1 : 0);
     w.field("async_loading", 0);
+    if (f.loading) {
+      int64_t now_s = f.now_us / 1000000;
+      w.field("loading_start_time", f.loading_start / 1000);
+      w.field("loading_total_bytes", f.loading_total);
+      w.fixed("loading_loaded_perc",
+              f.loading_total ? 100.0 * static_cast<double>(f.loading_loaded) / static_cast<double>(f.loading_total) : 0,
+              2);
+      w.field("loading_eta_seconds", 1);
+      w.field("loading_elapsed_seconds", now_s - f.loading_start / 1000);
+    }
     w.field("rdb_changes_since_last_save", f.dirty);
-    w.field("rdb_bgsave_in_progress", 0);
+    w.field("rdb_bgsave_in_progress", f.bgsave_in_progress ? 1 : 0);
     w.field("rdb_last_save_time", f.lastsave);
-    w.field("rdb_last_bgsave_status", "ok");
-    w.field("rdb_last_bgsave_time_sec", -1);
+    w.field("rdb_last_bgsave_status", f.bgsave_ok ? "ok" : "err");
+    w.field("rdb_last_bgsave_time_sec", f.rdb_last_bgsave_secs);
     w.field("rdb_current_bgsave_time_sec", -1);
-    w.field("rdb_saves", 0);
+    w.field("rdb_saves", f.rdb_saves);
     w.field("aof_enabled", f.aof_enabled ? 1 : 0);
-    w.field("aof_rewrite_in_progress", 0);
+    w.field("aof_rewrite_in_progress", f.aof_rewrite_in_progress ? 1 : 0);
     w.field("aof_rewrite_scheduled", 0);
-    w.field("aof_last_rewrite_time_sec", -1);
+    w.field("aof_last_rewrite_time_sec", f.aof_last_rewrite_secs);
     w.field("aof_current_rewrite_time_sec", -1);
-    w.field("aof_last_bgrewrite_status", "ok");
-    w.field("aof_rewrites", 0);
-    w.field("aof_last_write_status", "ok");
+    w.field("aof_last_bgrewrite_status", f.aof_last_rewrite_ok ? "ok" : "err");
+    w.field("aof_rewrites", f.aof_rewrites);
+    w.field("aof_last_write_status", f.aof_write_ok ? "ok" : "err");
   }
   if (want.count("stats")) {
     w.begin("Stats");

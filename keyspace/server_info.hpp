@@ -22,6 +22,15 @@ struct info_figures {
   uint64_t dirty = 0;
   int64_t lastsave = 0;
   bool aof_enabled = false;
+  bool loading = false;
+  uint64_t loading_loaded = 0, loading_total = 0;
+  int64_t loading_start = 0;
+  bool bgsave_in_progress = false, bgsave_ok = true;
+  int64_t rdb_last_bgsave_secs = -1;
+  uint64_t rdb_saves = 0;
+  bool aof_rewrite_in_progress = false, aof_last_rewrite_ok = true, aof_write_ok = true;
+  int64_t aof_last_rewrite_secs = -1;
+  uint64_t aof_rewrites = 0;
   // Stats
   uint64_t total_connections = 0, total_commands = 0, net_input = 0, net_output = 0, rejected_connections = 0,
            expired_keys = 0, keyspace_hits = 0, keyspace_misses = 0, total_error_replies = 0,
