@@ -2,9 +2,12 @@
 // LIST/KILL/INFO, CONFIG, ACTORS, SHUTDOWN, LASTSAVE, DEBUG's own parts, PUBLISH and PUBSUB.
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <memory>
 #include <thread>
+
+#include <unistd.h>
 
 #include <caf/all.hpp>
 
@@ -256,9 +259,19 @@ void config_set(connection_ptr self, const args_t& a, resp_writer& w) {
     w.error(err);
     return;
   }
-  for (auto& [k, v] : pairs)
+  for (auto& [k, v] : pairs) {
+    if (iequals(k, "dir")) {
+      // As Redis: the server's working directory is `dir`; files (RDB, AOF, nodes.conf) are named
+      // relative to it.
+      std::string dir = st.srv->cfg->get_string("dir");
+      if (::chdir(dir.c_str()) != 0) {
+        w.error(std::string("ERR CONFIG SET failed (possibly related to argument 'dir') - ") + std::strerror(errno));
+        return;
+      }
+    }
     if (iequals(k, "loglevel"))
       config::logger::instance().set_level(config::parse_log_level(st.srv->cfg->get_string("loglevel")));
+  }
   w.ok();
 }
 

@@ -21,6 +21,7 @@
 #include "config/config.hpp"
 #include "config/log.hpp"
 #include "keyspace/commands.hpp"
+#include "persistence/dump_commands.hpp"
 #include "persistence/aof.hpp"
 #include "protocol/command_table.hpp"
 
@@ -191,7 +192,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   // Command tables are built before any actor runs.
-  keyspace::command_registry::instance();
+  persistence::register_dump_commands(keyspace::command_registry::instance());
   actors::register_connection_commands();
   srv.data = std::make_unique<keyspace::dataset>(srv.databases);
 

@@ -80,7 +80,26 @@ class Server:
         _started.append(self.proc)
         if wait:
             wait_for_port(self.port, proc=self.proc)
+            self.wait_loaded()
         return self
+
+    def wait_loaded(self, timeout=60):
+        """Waits while the server answers -LOADING (it listens while it loads its data, as Redis does)."""
+        deadline = time.time() + timeout
+        r = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10)
+        try:
+            while True:
+                try:
+                    r.ping()
+                    return
+                except redis.BusyLoadingError:
+                    if time.time() > deadline:
+                        raise
+                    time.sleep(0.05)
+                except redis.ResponseError:
+                    return   # e.g. NOAUTH: loaded, just not for us
+        finally:
+            r.close()
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc is not None and self.proc.poll() is None:

@@ -168,5 +168,260 @@ class Aof(unittest.TestCase):
             s.stop()
 
 
+def fill_every_type(r, prefix=""):
+    """Values of every type in the encodings both servers pick for them (small and large)."""
+    p = r.pipeline(transaction=False)
+    p.set(prefix + "str", "hello")
+    p.set(prefix + "int", 12345)
+    p.set(prefix + "neg", -7)
+    p.set(prefix + "long", "x" * 5000)          # LZF-compressible
+    p.set(prefix + "ttl", "soon", px=900000)
+    p.rpush(prefix + "list", *range(10))
+    p.rpush(prefix + "biglist", *[f"item-{i}" * 3 for i in range(2000)])
+    p.hset(prefix + "hash", mapping={"a": 1, "b": "two"})
+    p.hset(prefix + "bighash", mapping={f"f{i}": f"v{i}" for i in range(1000)})
+    p.sadd(prefix + "intset", *range(20))
+    p.sadd(prefix + "set", "a", "b", "c")
+    p.sadd(prefix + "bigset", *[f"m{i}" for i in range(1000)])
+    p.zadd(prefix + "zset", {"a": 1, "b": 2.5, "c": -3})
+    p.zadd(prefix + "bigzset", {f"m{i}": i / 7 for i in range(1000)})
+    p.expire(prefix + "bighash", 800000)
+    p.execute()
+
+
+def contents(r):
+    """Everything a client can see of a database: key -> (type, value, has a TTL)."""
+    out = {}
+    for k in r.scan_iter(count=1000):
+        t = r.type(k)
+        if t == "string":
+            v = r.get(k)
+        elif t == "list":
+            v = r.lrange(k, 0, -1)
+        elif t == "set":
+            v = sorted(r.smembers(k))
+        elif t == "hash":
+            v = sorted(r.hgetall(k).items())
+        elif t == "zset":
+            v = r.zrange(k, 0, -1, withscores=True)
+        else:
+            v = None
+        out[k] = (t, v, r.pttl(k) > 0)
+    return out
+
+
+def info_field(r, section, name):
+    return r.info(section)[name]
+
+
+def wait_until(pred, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class Rdb(unittest.TestCase):
+    def test_save_then_restart_keeps_every_type_and_ttl(self):
+        s = Server("--dbfilename", "node.rdb", "--databases", "4").start()
+        r = s.client()
+        fill_every_type(r)
+        fill_every_type(s.client(db=2), "db2:")
+        before, before2 = contents(r), contents(s.client(db=2))
+        last = r.lastsave()
+        time.sleep(1.1)
+        self.assertEqual(r.save(), True)
+        self.assertGreater(r.lastsave(), last)
+        self.assertEqual(info_field(r, "persistence", "rdb_changes_since_last_save"), 0)
+        r.set("after-save", "lost")
+        self.assertEqual(info_field(r, "persistence", "rdb_changes_since_last_save"), 1)
+        s.cli("SHUTDOWN", "NOSAVE", check=False)
+        s.proc.wait(10)
+        self.assertEqual(s.proc.returncode, 0)
+        with open(os.path.join(s.dir, "node.rdb"), "rb") as f:
+            self.assertEqual(f.read(4), b"\x04\x22\x4d\x18")   # an LZ4 frame
+        again = Server("--dbfilename", "node.rdb", "--databases", "4", keep_dir=s.dir, port=s.port).start()
+        try:
+            r = again.client()
+            self.assertEqual(contents(r), before)
+            self.assertEqual(contents(again.client(db=2)), before2)
+            self.assertGreater(r.pttl("ttl"), 800000)
+            self.assertIn("DB loaded from disk", again.output())
+        finally:
+            again.stop()
+
+    def test_redis_server_dump_loads_into_troupe_and_back(self):
+        theirs = Server("--dbfilename", "dump.rdb", binary=REDIS).start()
+        try:
+            t = theirs.client()
+            fill_every_type(t)
+            expected = contents(t)
+            t.save()
+        finally:
+            theirs.stop()
+        ours = Server("--dbfilename", "dump.rdb", keep_dir=theirs.dir, port=theirs.port).start()
+        try:
+            r = ours.client()
+            self.assertEqual(contents(r), expected)
+            self.assertEqual(r.object("encoding", "intset"), "intset")
+            self.assertEqual(r.object("encoding", "bigzset"), "skiplist")
+            r.set("added-by-troupe", "1")
+            expected = contents(r)
+            r.save()
+        finally:
+            ours.stop()
+        # Troupe's snapshot is an LZ4 frame around a plain RDB: decompressed, Redis's own tools take it.
+        d = __import__("tempfile").mkdtemp()
+        plain = os.path.join(d, "dump.rdb")
+        subprocess.run(["lz4", "-d", "-f", os.path.join(ours.dir, "dump.rdb"), plain], check=True, capture_output=True)
+        check = subprocess.run(["redis-check-rdb", plain], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        self.assertIn("RDB looks OK", check.stdout)
+        back = Server("--dbfilename", "dump.rdb", binary=REDIS, keep_dir=d).start()
+        try:
+            self.assertEqual(contents(back.client()), expected)
+        finally:
+            back.stop()
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_bgsave_under_writes_is_one_point_in_time(self):
+        s = Server("--dbfilename", "node.rdb", "--slot-actors", "4").start()
+        r = s.client()
+        p = r.pipeline(transaction=False)
+        for i in range(100000):
+            p.set(f"filler:{i}", "v" * 50)
+        p.execute()
+        stop = threading.Event()
+        done = []
+
+        def writer():
+            w = s.client()
+            i = 0
+            while not stop.is_set():
+                i += 1
+                tx = w.pipeline(transaction=True)
+                tx.set("pair:a", i).set("pair:b{other}", i).incr("count")
+                tx.execute()
+                done.append(i)
+
+        t = threading.Thread(target=writer)
+        t.start()
+        try:
+            self.assertTrue(wait_until(lambda: len(done) > 100))
+            self.assertEqual(r.bgsave(), True)
+            self.assertTrue(wait_until(lambda: info_field(r, "persistence", "rdb_bgsave_in_progress") == 0))
+            time.sleep(0.2)
+        finally:
+            stop.set()
+            t.join()
+        self.assertEqual(info_field(r, "persistence", "rdb_last_bgsave_status"), "ok")
+        final = int(r.get("count"))
+        s.stop()
+        copy = Server("--dbfilename", "node.rdb", keep_dir=s.dir).start()
+        try:
+            c = copy.client()
+            a, b, n = c.get("pair:a"), c.get("pair:b{other}"), c.get("count")
+            self.assertEqual(a, b)
+            self.assertEqual(a, n)
+            self.assertEqual(c.dbsize(), 100003)
+            # SIGTERM without save points does not save again: the file is the BGSAVE's.
+            self.assertLess(int(n), final)
+        finally:
+            copy.stop()
+
+    def test_failed_bgsave_refuses_writes_until_a_save_works(self):
+        s = Server("--dbfilename", "node.rdb", "--save", "3600 1", "--enable-protected-configs", "yes").start()
+        try:
+            r = s.client()
+            r.set("k", "v")
+            sub = os.path.join(s.dir, "sub")
+            os.mkdir(sub)
+            self.assertEqual(r.config_set("dir", sub), True)
+            shutil.rmtree(sub)
+            r.bgsave()
+            self.assertTrue(wait_until(lambda: info_field(r, "persistence", "rdb_last_bgsave_status") == "err"))
+            with self.assertRaises(redis.ResponseError) as e:
+                r.set("k", "w")
+            self.assertTrue(str(e.exception).startswith("MISCONF "), str(e.exception))
+            self.assertEqual(r.get("k"), "v")          # reads still work
+            os.mkdir(sub)
+            r.config_set("dir", sub)
+            self.assertEqual(r.save(), True)
+            self.assertEqual(r.set("k", "w"), True)
+            self.assertTrue(os.path.exists(os.path.join(sub, "node.rdb")))
+        finally:
+            s.stop()
+
+    def test_save_points_and_shutdown_save(self):
+        s = Server("--dbfilename", "node.rdb", "--save", "1 1").start()
+        r = s.client()
+        r.set("first", "1")
+        self.assertTrue(wait_until(lambda: info_field(r, "persistence", "rdb_changes_since_last_save") == 0, 10))
+        self.assertTrue(os.path.exists(os.path.join(s.dir, "node.rdb")))
+        r.set("second", "2")          # the save point saves it too, on SIGTERM at the latest
+        s.stop()
+        self.assertEqual(s.proc.returncode, 0)
+        again = Server("--dbfilename", "node.rdb", keep_dir=s.dir, port=s.port).start()
+        try:
+            r = again.client()
+            self.assertEqual(r.mget("first", "second"), ["1", "2"])
+            r.set("third", "3")
+            r.execute_command("SHUTDOWN", "SAVE")
+        except redis.ConnectionError:
+            pass
+        again.proc.wait(10)
+        third = Server("--dbfilename", "node.rdb", keep_dir=s.dir, port=s.port).start()
+        try:
+            self.assertEqual(third.client().get("third"), "3")
+        finally:
+            third.stop()
+
+    def test_bgrewriteaof_under_writes_loses_nothing(self):
+        s = aof_server("--appendfsync", "always", "--slot-actors", "4").start()
+        r = s.client()
+        fill_every_type(r)
+        r.restore("restored", 0, r.dump("hash"))
+        expected_fixed = contents(r)
+        stop = threading.Event()
+        acked = {}
+
+        def writer(n):
+            w = s.client()
+            i = 0
+            while not stop.is_set():
+                i += 1
+                w.set(f"counter:{n}", i)
+                acked[n] = i
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            self.assertTrue(wait_until(lambda: len(acked) == 4))
+            self.assertEqual(r.bgrewriteaof(), True)
+            self.assertTrue(wait_until(lambda: info_field(r, "persistence", "aof_rewrite_in_progress") == 0))
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertEqual(info_field(r, "persistence", "aof_last_bgrewrite_status"), "ok")
+        s.stop(signal.SIGKILL)
+        plain = subprocess.run(["lz4", "-dc", os.path.join(s.dir, "node.aof")], capture_output=True).stdout
+        self.assertTrue(plain.startswith(b"REDIS0010"), plain[:20])   # the rewrite's RDB preamble
+        again = aof_server(keep_dir=s.dir, port=s.port).start()
+        try:
+            r = again.client()
+            for n, i in acked.items():
+                self.assertEqual(r.get(f"counter:{n}"), str(i))
+            got = contents(r)
+            for k, v in expected_fixed.items():
+                self.assertEqual(got[k], v, k)
+        finally:
+            again.stop()
+
+
 if __name__ == "__main__":
     main()
