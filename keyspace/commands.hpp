@@ -37,6 +37,10 @@ private:
 // Runs command `cmd` (a command-table id) for the arguments already in `ctx`.
 void execute(exec_context& ctx, int cmd);
 
+// The timeout argument of a blocking command (BLPOP, BZPOPMIN, ...) in milliseconds (0: forever);
+// false after replying the error. Defined in list_commands.cpp.
+bool parse_block_timeout(exec_context& c, std::string_view arg, int64_t& ms);
+
 // Family registration (one file each).
 void register_string_commands(command_registry& r);
 void register_key_commands(command_registry& r);

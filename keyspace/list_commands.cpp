@@ -13,10 +13,6 @@ namespace troupe::keyspace {
 
 using protocol::iequals;
 
-// Shared with zset_commands.cpp: the timeout argument of a blocking command, in milliseconds
-// (0: forever); false after replying the error.
-bool parse_block_timeout(exec_context& c, std::string_view arg, int64_t& ms);
-
 bool parse_block_timeout(exec_context& c, std::string_view arg, int64_t& ms) {
   long double secs;
   if (!protocol::parse_long_double(arg, secs)) {

@@ -17,8 +17,6 @@ namespace troupe::keyspace {
 
 using protocol::iequals;
 
-bool parse_block_timeout(exec_context& c, std::string_view arg, int64_t& ms); // list_commands.cpp
-
 namespace {
 
 using zitems = std::vector<std::pair<std::string_view, double>>;

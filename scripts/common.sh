@@ -33,6 +33,14 @@ ensure_packages() {
   fi
 }
 
+# Node.js and npm, for the ioredis / node-redis cluster tests. Debian 12 ships them as `nodejs` and
+# `npm`; a machine with NodeSource's `nodejs` already has npm inside it (and that package conflicts
+# with Debian's `npm`), so only install when either command is missing.
+ensure_node() {
+  if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then return 0; fi
+  ensure_packages nodejs npm
+}
+
 build_troupe() {
   local jobs
   jobs=$(nproc 2>/dev/null || echo 2)
