@@ -49,11 +49,13 @@ struct aof_state {
 
 using self_ptr = aof_writer_actor::stateful_pointer<aof_state>;
 
+// Clients see Redis's text ("MISCONF Errors writing to the AOF file: No space left on device");
+// the log also says which call failed.
 void fail(self_ptr self, const std::string& what) {
   auto& st = self->state;
-  std::string err = what + ": " + std::strerror(errno);
+  std::string err = std::strerror(errno);
   if (st.status.last_error != err)
-    config::log_warning("Error writing to the AOF file: " + err);
+    config::log_warning("Error writing to the AOF file (" + what + "): " + err);
   st.status.last_error = err;
   st.srv->set_aof_error(err);
 }
@@ -75,6 +77,7 @@ bool write_out(self_ptr self) {
     done += static_cast<size_t>(n);
   }
   st.status.bytes_written += done;
+  st.srv->aof_current_size += done;
   st.unwritten.clear();
   if (done > 0 && !st.dirty) {
     st.dirty = true;
@@ -139,6 +142,10 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
   st.fd = fd;
   st.status.file = path;
   st.writer = std::make_unique<persistence::aof_writer>();
+  struct stat sb {};
+  uint64_t size = ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
+  srv->aof_current_size = size;
+  srv->aof_base_size = size;
   if (!seal.empty())
     st.writer->prepend_raw(seal); // closes the frame a previous run left open
   refresh(self);
@@ -259,10 +266,17 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
         ::fsync(dfd);
         ::close(dfd);
       }
-      // From now on the new file: its base and tail are complete; a fresh frame follows.
+      // From now on the new file: its base and tail are complete; a fresh frame follows. Bytes a
+      // failed write left behind belong to the old file's stream (and their effects are in the
+      // new file already: in its base, or its tail).
       ::close(st.fd);
       st.fd = fd;
+      st.unwritten.clear();
       st.writer = std::make_unique<persistence::aof_writer>();
+      struct stat sb {};
+      uint64_t size = ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
+      st.srv->aof_current_size = size;
+      st.srv->aof_base_size = size;
       st.dirty = false;
       st.status.bytes_written = 0;
       st.status.bytes_appended = 0;

@@ -180,6 +180,7 @@ void run_locked(connection_ptr self) {
   ctx.begin(st.sess.db(), args, w, now);
   bool blocking = command_table::instance().at(st.deferred_cmd).has(protocol::cmd_blocking);
   ctx.set_blocking_allowed(blocking);
+  ctx.set_block_retry(st.block_deadline_ms != 0); // polling again: a key of another type waits on
   try {
     keyspace::execute(ctx, st.deferred_cmd);
   } catch (const std::exception& e) {
@@ -533,29 +534,30 @@ bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keys
                 std::string& reply, bool allow_hold) {
   auto& st = self->state;
   bool later = false;
-  for (size_t k = 0; k < st.lock_targets.size(); ++k) {
-    auto& range = st.routing->ranges[st.lock_targets[k]];
-    if (k > 0) {
-      self->send(range, unlock_atom::value, keyspace::keyspace_stats{});
-    } else if (effects.empty()) {
-      self->send(range, unlock_atom::value, stats);
-    } else {
-      aof_effects e;
-      e.data = std::move(effects.data);
-      e.ends = std::move(effects.ends);
-      if (allow_hold && st.srv->cfg->get_string("appendfsync") == "always") {
-        // The reply comes back from the aof_writer once the write is on disk.
-        e.hold = true;
-        e.conn = caf::actor_cast<caf::strong_actor_ptr>(self);
-        e.reply.segment = st.blocked_segment = ++st.segment;
-        e.reply.out = std::move(reply);
-        e.reply.ends.push_back(static_cast<uint32_t>(e.reply.out.size()));
-        st.awaiting_blocked = true;
-        later = true;
-      }
-      self->send(range, unlock_atom::value, stats, std::move(e));
+  if (!effects.empty() && st.srv->aof) {
+    // The effects enter the AOF before any lock is released: a command another client runs on one
+    // of these slot_ranges after the unlock is enqueued at the aof_writer after them (a local send
+    // is enqueued at once). Every locked range began a rewrite's snapshot before this lock, or none
+    // did, so the first one's marker decides whether they also go to the rewrite's tail.
+    aof_effects e;
+    e.source = st.lock_targets[0];
+    e.data = std::move(effects.data);
+    e.ends = std::move(effects.ends);
+    if (allow_hold && st.srv->cfg->get_string("appendfsync") == "always") {
+      // The reply comes back from the aof_writer once the write is on disk.
+      e.hold = true;
+      e.conn = caf::actor_cast<caf::strong_actor_ptr>(self);
+      e.reply.segment = st.blocked_segment = ++st.segment;
+      e.reply.out = std::move(reply);
+      e.reply.ends.push_back(static_cast<uint32_t>(e.reply.out.size()));
+      st.awaiting_blocked = true;
+      later = true;
     }
+    self->send(st.srv->aof, std::move(e));
   }
+  for (size_t k = 0; k < st.lock_targets.size(); ++k)
+    self->send(st.routing->ranges[st.lock_targets[k]], unlock_atom::value,
+               k == 0 ? stats : keyspace::keyspace_stats{});
   effects.clear();
   st.lock_targets.clear();
   return later;

@@ -225,9 +225,12 @@ void snapshot_command(connection_ptr self, const std::vector<std::string>& a) {
   protocol::to_lower(a[0], cmd);
   req.aof_rewrite = cmd == "bgrewriteaof";
   req.background = cmd != "save";
-  if (cmd == "bgsave" && a.size() == 2 && !iequals(a[1], "schedule")) {
-    deferred_done(self, error_reply("ERR syntax error"));
-    return;
+  if (cmd == "bgsave" && a.size() == 2) {
+    if (!iequals(a[1], "schedule")) {
+      deferred_done(self, error_reply("ERR syntax error"));
+      return;
+    }
+    req.schedule = true;
   }
   self->request(self->state.srv->node, caf::infinite, req).then([=](std::string& reply) {
     deferred_done(self, reply + "\r\n");

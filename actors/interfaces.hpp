@@ -20,7 +20,6 @@ using slot_range_actor = caf::typed_actor<
   caf::reacts_to<command_batch>,
   caf::reacts_to<lock_atom, uint64_t>,                    // lock for a multi-actor command
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,  // release, with the command's counters
-  caf::reacts_to<unlock_atom, keyspace::keyspace_stats, aof_effects>,  // ... and its effects for the AOF
   caf::replies_to<stats_atom>::with<slot_range_report>,
   caf::reacts_to<reset_atom>,                             // CONFIG RESETSTAT
   caf::reacts_to<expire_atom>,                            // active expiry tick
@@ -101,6 +100,7 @@ using aof_writer_actor = caf::typed_actor<
 using rdb_snapshotter_actor = caf::typed_actor<
   caf::reacts_to<locked_atom, uint32_t>,
   caf::reacts_to<snapshot_chunk>,
+  caf::reacts_to<step_atom>,                 // rdb-key-save-delay: the next delayed chunk
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // node: start-up order, shutdown, snapshots (SAVE, BGSAVE, BGREWRITEAOF, save points).

@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);   // a file-size limit makes writes fail with EFBIG, reported like a full disk
 
   // Command tables are built before any actor runs.
   persistence::register_dump_commands(keyspace::command_registry::instance());

@@ -127,24 +127,26 @@ struct snapshot_chunk {
   uint32_t source = 0;
   std::vector<std::pair<int32_t, std::string>> records;
   bool done = false;
-  uint64_t keys = 0;
+  uint64_t keys = 0;    // serialized so far by this slot_range
+  uint64_t total = 0;   // keys this slot_range held at the snapshot point
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot_chunk& x) {
-  return f(caf::meta::type_name("snapshot_chunk"), x.id, x.source, x.records, x.done, x.keys);
+  return f(caf::meta::type_name("snapshot_chunk"), x.id, x.source, x.records, x.done, x.keys, x.total);
 }
 
 // What to snapshot into: an RDB file, or the base of a rewritten AOF.
 struct save_request {
   bool aof_rewrite = false;
   bool background = true;       // BGSAVE / BGREWRITEAOF answer at once; SAVE waits
+  bool schedule = false;        // BGSAVE SCHEDULE: run after an AOF rewrite in progress
   std::string reason;           // for the log
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, save_request& x) {
-  return f(caf::meta::type_name("save_request"), x.aof_rewrite, x.background, x.reason);
+  return f(caf::meta::type_name("save_request"), x.aof_rewrite, x.background, x.schedule, x.reason);
 }
 
 struct save_result {
@@ -475,13 +477,14 @@ struct rdb_snapshotter_status {
   std::string file;
   uint32_t ranges = 0, ranges_done = 0;
   uint64_t keys = 0, bytes = 0;
+  uint64_t keys_total = 0;   // keys at the snapshot point, over the slot_ranges heard from so far
   int64_t started_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rdb_snapshotter_status& x) {
   return f(caf::meta::type_name("rdb_snapshotter_status"), x.id, x.aof_rewrite, x.file, x.ranges, x.ranges_done,
-           x.keys, x.bytes, x.started_ms);
+           x.keys, x.bytes, x.keys_total, x.started_ms);
 }
 
 struct inspector_status {

@@ -25,7 +25,9 @@ struct node_state {
   bool stopping = false;
   uint64_t next_snapshot = 1;
   bool rdb_running = false, aof_running = false;
-  bool aof_rewrite_scheduled = false;
+  // One snapshot at a time (a slot_range serializes one): the other kind waits for it.
+  bool aof_rewrite_scheduled = false, rdb_scheduled = false;
+  int64_t last_bgsave_try_s = 0, last_rewrite_try_ms = 0;
   std::vector<waiting_save> waiting;            // SAVE / SHUTDOWN waiting for a snapshot
   caf::response_promise shutdown_promise;
   shutdown_request pending_shutdown;
@@ -38,12 +40,32 @@ using self_ptr = node_actor::stateful_pointer<node_state>;
 std::string rdb_path(server& srv) { return srv.cfg->get_string("dbfilename"); }
 std::string aof_path(server& srv) { return srv.cfg->get_string("appendfilename"); }
 
+bool busy(self_ptr self) { return self->state.aof_running || self->state.rdb_running; }
+
+void set_scheduled(self_ptr self, bool aof_rewrite, bool v) {
+  auto& st = self->state;
+  (aof_rewrite ? st.aof_rewrite_scheduled : st.rdb_scheduled) = v;
+  if (aof_rewrite)
+    st.srv->aof_rewrite_scheduled = v;
+}
+
+// Starts a snapshot now, or schedules it after the one running (false: scheduled).
 bool start(self_ptr self, bool aof_rewrite, const std::string& reason) {
   auto& st = self->state;
-  if (aof_rewrite ? st.aof_running : st.rdb_running)
+  if (busy(self)) {
+    set_scheduled(self, aof_rewrite, true);
     return false;
+  }
+  set_scheduled(self, aof_rewrite, false);
   (aof_rewrite ? st.aof_running : st.rdb_running) = true;
   (aof_rewrite ? st.srv->aof_rewrite_in_progress : st.srv->bgsave_in_progress) = true;
+  (aof_rewrite ? st.srv->aof_rewrite_started_ms : st.srv->bgsave_started_ms) = now_ms();
+  if (!aof_rewrite)
+    st.last_bgsave_try_s = now_ms() / 1000;
+  else
+    st.last_rewrite_try_ms = now_ms();
+  st.srv->save_keys_processed = 0;
+  st.srv->save_keys_total = 0;
   save_request req;
   req.aof_rewrite = aof_rewrite;
   req.reason = reason;
@@ -90,7 +112,7 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
       st.shutdown_promise = self->make_response_promise<std::string>();
       st.shutdown_waits_for_save = true;
       if (!st.rdb_running)
-        start(self, false, "");
+        start(self, false, "");   // after an AOF rewrite in progress, if any
       return st.shutdown_promise;
     },
     [=](save_request& req) -> caf::result<std::string> {
@@ -104,6 +126,18 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
         if (running)
           return std::string(req.aof_rewrite ? "-ERR Background append only file rewriting already in progress"
                                              : "-ERR Background save already in progress");
+        if (busy(self)) {
+          // Redis's answers while the other kind of snapshot runs.
+          if (req.aof_rewrite) {
+            set_scheduled(self, true, true);
+            return std::string("+Background append only file rewriting scheduled");
+          }
+          if (!req.schedule)
+            return std::string("-ERR An AOF log rewriting in progress: can't BGSAVE right now. Use BGSAVE "
+                               "SCHEDULE in order to schedule a BGSAVE whenever possible.");
+          set_scheduled(self, false, true);
+          return std::string("+Background saving scheduled");
+        }
         start(self, req.aof_rewrite, req.reason);
         return std::string(req.aof_rewrite ? "+Background append only file rewriting started"
                                            : "+Background saving started");
@@ -113,7 +147,7 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
         return std::string("-ERR Background save already in progress");
       auto rp = self->make_response_promise<std::string>();
       st.waiting.push_back({rp, req.aof_rewrite});
-      start(self, req.aof_rewrite, "");
+      start(self, req.aof_rewrite, "");   // or right after the AOF rewrite running
       return rp;
     },
     [=](saved_atom, save_result& res) {
@@ -121,14 +155,20 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
       ++st.handled;
       (res.aof_rewrite ? st.aof_running : st.rdb_running) = false;
       (res.aof_rewrite ? st.srv->aof_rewrite_in_progress : st.srv->bgsave_in_progress) = false;
+      (res.aof_rewrite ? st.srv->aof_rewrite_started_ms : st.srv->bgsave_started_ms) = 0;
+      st.srv->save_keys_processed = 0;
+      st.srv->save_keys_total = 0;
       int64_t secs = (res.finished_ms - res.started_ms) / 1000;
       if (res.aof_rewrite) {
         st.srv->aof_last_rewrite_ok = res.ok;
         st.srv->aof_last_rewrite_secs = secs;
-        if (res.ok)
+        if (res.ok) {
           ++st.srv->aof_rewrites;
-        else
+          st.srv->aof_rewrite_failures = 0;
+        } else {
+          ++st.srv->aof_rewrite_failures;
           config::log_warning("Background AOF rewrite failed: " + res.error);
+        }
       } else {
         st.srv->bgsave_ok = res.ok;
         st.srv->rdb_last_bgsave_secs = secs;
@@ -159,10 +199,11 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
           st.shutdown_promise.deliver(std::string("ERR Errors trying to SHUTDOWN. Check logs."));
         }
       }
-      if (res.aof_rewrite && st.aof_rewrite_scheduled) {
-        st.aof_rewrite_scheduled = false;
+      // What waited for this snapshot to end: the other kind first, then a repeat of this kind.
+      if (st.rdb_scheduled && !st.rdb_running && !st.aof_running)
+        start(self, false, "");
+      if (st.aof_rewrite_scheduled && !st.rdb_running && !st.aof_running)
         start(self, true, "");
-      }
     },
     [=](cron_atom) {
       auto& st = self->state;
@@ -170,17 +211,36 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
       self->delayed_send(self, std::chrono::seconds(1), cron_atom::value);
       if (st.stopping || st.srv->loading.load())
         return;
+      if (st.aof_rewrite_scheduled && !busy(self))
+        start(self, true, "");
+      // Automatic AOF rewrite: auto-aof-rewrite-percentage growth over the size after the last
+      // rewrite (or the load), once the file is past auto-aof-rewrite-min-size.
+      auto* srv = st.srv;
+      int64_t perc = srv->cfg->get_int("auto-aof-rewrite-percentage");
+      uint64_t size = srv->aof_current_size.load(), base = srv->aof_base_size.load();
+      bool backoff = srv->aof_rewrite_failures.load() > 0 && now_ms() - st.last_rewrite_try_ms < 60000;
+      if (srv->aof_enabled && perc > 0 && !busy(self) && !backoff
+          && size > static_cast<uint64_t>(srv->cfg->get_int("auto-aof-rewrite-min-size"))) {
+        int64_t growth = static_cast<int64_t>(size * 100 / (base ? base : 1)) - 100;
+        if (growth >= perc) {
+          start(self, true, "Starting automatic rewriting of AOF on " + std::to_string(growth) + "% growth");
+          return;
+        }
+      }
       // `save <seconds> <changes>` points: ask the slot_ranges how much changed since the last save.
-      auto params = st.srv->cfg->save_params();
-      if (params.empty() || st.rdb_running)
+      auto params = srv->cfg->save_params();
+      if (params.empty() || busy(self))
+        return;
+      // After a failed BGSAVE, retry only every 5 seconds (as Redis's CONFIG_BGSAVE_RETRY_DELAY).
+      if (!srv->bgsave_ok.load() && now_ms() / 1000 - st.last_bgsave_try_s <= 5)
         return;
       struct gather {
         uint64_t dirty = 0;
         size_t left = 0;
       };
       auto g = std::make_shared<gather>();
-      g->left = st.srv->routing->ranges.size();
-      for (auto& r : st.srv->routing->ranges) {
+      g->left = srv->routing->ranges.size();
+      for (auto& r : srv->routing->ranges) {
         self->request(r, std::chrono::seconds(5), stats_atom::value).then(
           [=](slot_range_report& rep) {
             g->dirty += rep.stats.dirty;
@@ -189,7 +249,7 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
             auto& st = self->state;
             int64_t elapsed = now_ms() / 1000 - st.srv->lastsave.load();
             for (auto& [secs, changes] : params) {
-              if (g->dirty >= static_cast<uint64_t>(changes) && elapsed > secs && !st.rdb_running) {
+              if (g->dirty >= static_cast<uint64_t>(changes) && elapsed > secs && !busy(self)) {
                 start(self, false, std::to_string(changes) + " changes in " + std::to_string(secs)
                                      + " seconds. Saving...");
                 break;

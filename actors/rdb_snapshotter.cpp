@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 
 #include <caf/all.hpp>
 
@@ -36,6 +37,9 @@ struct snap_state {
   rdb_snapshotter_status status;
   uint64_t handled = 0;
   std::string actor_name;
+  std::vector<uint64_t> keys_by_range, total_by_range;   // progress, per slot_range
+  std::deque<snapshot_chunk> backlog;                      // rdb-key-save-delay only
+  bool pacing = false;                                     // a delayed step_atom is on its way
 };
 
 using self_ptr = rdb_snapshotter_actor::stateful_pointer<snap_state>;
@@ -124,6 +128,28 @@ void finish(self_ptr self) {
       });
 }
 
+// Adds one chunk's records to the file; the number of keys it brought.
+uint64_t process_chunk(self_ptr self, snapshot_chunk& c) {
+  auto& st = self->state;
+  uint64_t new_keys = 0;
+  if (c.source < st.keys_by_range.size()) {
+    new_keys = c.keys - st.keys_by_range[c.source];
+    st.status.keys += new_keys;
+    st.keys_by_range[c.source] = c.keys;
+    st.srv->save_keys_processed = st.status.keys;
+    st.srv->save_keys_total = st.status.keys_total;
+  }
+  for (auto& [db, bytes] : c.records) {
+    st.rdb->select_db(db);
+    st.rdb->raw(bytes);
+  }
+  if (st.rdb->output().size() > 256 * 1024)
+    drain(self);
+  if (c.done && ++st.status.ranges_done == st.status.ranges)
+    finish(self);
+  return new_keys;
+}
+
 rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uint64_t id, save_request req,
                                                  std::string path) {
   auto& st = self->state;
@@ -138,6 +164,8 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
   st.status.file = path;
   st.status.ranges = static_cast<uint32_t>(srv->routing->ranges.size());
   st.status.started_ms = now_ms();
+  st.keys_by_range.assign(st.status.ranges, 0);
+  st.total_by_range.assign(st.status.ranges, 0);
   st.actor_name = "rdb_snapshotter:" + std::to_string(id);
   srv->directory.add(st.actor_name, "rdb_snapshotter", caf::actor_cast<status_handle>(self));
   self->attach_functor([srv, name = st.actor_name] { srv->directory.remove(name); });
@@ -161,6 +189,7 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
     return {
       [](locked_atom, uint32_t) {},
       [](snapshot_chunk&) {},
+      [](step_atom) {},
       [](status_atom) { return actor_status{}; },
     };
   }
@@ -190,24 +219,45 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
     [=](snapshot_chunk& c) {
       auto& st = self->state;
       ++st.handled;
-      for (auto& [db, bytes] : c.records) {
-        st.rdb->select_db(db);
-        st.rdb->raw(bytes);
+      if (c.source < st.total_by_range.size()) {
+        st.status.keys_total += c.total - st.total_by_range[c.source];
+        st.total_by_range[c.source] = c.total;
+        st.srv->save_keys_total = st.status.keys_total;
       }
-      if (st.rdb->output().size() > 256 * 1024)
-        drain(self);
-      if (c.done) {
-        st.status.keys += c.keys;
-        if (++st.status.ranges_done == st.status.ranges)
-          finish(self);
+      // rdb-key-save-delay (hidden, as in Redis): microseconds per key, to watch a save in
+      // progress. Chunks wait in a backlog, each processed after the previous one's delay;
+      // the actor stays responsive meanwhile.
+      if (st.srv->cfg->get_int("rdb-key-save-delay") > 0 || st.pacing) {
+        st.backlog.push_back(std::move(c));
+        if (!st.pacing) {
+          st.pacing = true;
+          self->send(self, step_atom::value);
+        }
+        return;
       }
+      process_chunk(self, c);
+    },
+    [=](step_atom) {
+      auto& st = self->state;
+      ++st.handled;
+      if (st.backlog.empty()) {
+        st.pacing = false;
+        return;
+      }
+      snapshot_chunk c = std::move(st.backlog.front());
+      st.backlog.pop_front();
+      uint64_t new_keys = process_chunk(self, c);
+      int64_t d = std::max<int64_t>(0, st.srv->cfg->get_int("rdb-key-save-delay"));
+      self->delayed_send(self, std::chrono::microseconds(d * static_cast<int64_t>(new_keys)), step_atom::value);
     },
     [=](status_atom) -> actor_status {
       auto& st = self->state;
       ++st.handled;
-      std::string summary = std::string("kind=") + (st.req.aof_rewrite ? "aof-rewrite" : "rdb") + " file="
+      std::string summary = std::string("save=") + (st.req.aof_rewrite ? "aof-rewrite" : "rdb") + " file="
                             + st.status.file + " ranges_done=" + std::to_string(st.status.ranges_done) + "/"
-                            + std::to_string(st.status.ranges) + " bytes=" + std::to_string(st.status.bytes);
+                            + std::to_string(st.status.ranges) + " keys=" + std::to_string(st.status.keys) + "/"
+                            + std::to_string(st.status.keys_total) + " bytes=" + std::to_string(st.status.bytes)
+                            + " elapsed_ms=" + std::to_string(now_ms() - st.status.started_ms);
       return make_status(self, st.actor_name, "rdb_snapshotter", st.handled, summary, st.status);
     },
   };

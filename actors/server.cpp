@@ -39,6 +39,9 @@ keyspace::keyspace_settings server::keyspace_settings() const {
   s.zset_max_listpack_value = cfg->get_int("zset-max-listpack-value");
   s.list_max_listpack_size = cfg->get_int("list-max-listpack-size");
   s.list_compress_depth = cfg->get_int("list-compress-depth");
+  s.lfu = cfg->get_string("maxmemory-policy").find("lfu") != std::string::npos;
+  s.lfu_log_factor = cfg->get_int("lfu-log-factor");
+  s.lfu_decay_time = cfg->get_int("lfu-decay-time");
   return s;
 }
 

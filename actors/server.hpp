@@ -61,6 +61,12 @@ struct server {
   std::atomic<bool> aof_last_rewrite_ok{true};
   std::atomic<int64_t> rdb_last_bgsave_secs{-1}, aof_last_rewrite_secs{-1};
   std::atomic<uint64_t> rdb_saves{0}, aof_rewrites{0};
+  std::atomic<uint64_t> aof_rewrite_failures{0};          // consecutive
+  std::atomic<int64_t> bgsave_started_ms{0}, aof_rewrite_started_ms{0};
+  std::atomic<uint64_t> save_keys_processed{0}, save_keys_total{0};   // the running snapshot's
+  std::atomic<uint64_t> aof_current_size{0}, aof_base_size{0};       // bytes on disk
+  std::atomic<uint64_t> loaded_keys{0}, loaded_keys_expired{0};     // by the last load
+  std::atomic<bool> aof_rewrite_scheduled{false};
   void set_aof_error(const std::string& e) {
     std::lock_guard<std::mutex> g(persist_mutex);
     aof_error = e;

@@ -22,7 +22,7 @@ namespace {
 using slot_range_broker = caf::io::typed_broker<
   caf::reacts_to<command_batch>, caf::reacts_to<lock_atom, uint64_t>,
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,
-  caf::reacts_to<unlock_atom, keyspace::keyspace_stats, aof_effects>, caf::replies_to<stats_atom>::with<slot_range_report>,
+  caf::replies_to<stats_atom>::with<slot_range_report>,
   caf::reacts_to<reset_atom>, caf::reacts_to<expire_atom>, caf::reacts_to<unwatch_atom, int64_t>,
   caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<snapshot_begin>, caf::reacts_to<step_atom, uint64_t>,
   caf::replies_to<status_atom>::with<actor_status>>;
@@ -182,7 +182,10 @@ void serve_ready(self_ptr self) {
       r.segment = w.segment;
       r.source = st.index;
       protocol::resp_writer out(r.out);
-      if (!run_command(self, w.cmd, w.client, out, now))
+      st.ctx->set_block_retry(true, key->second); // served from the ready key alone, as Redis does
+      bool served = run_command(self, w.cmd, w.client, out, now);
+      st.ctx->set_block_retry(false);
+      if (!served)
         break; // nothing left for the next ones either
       r.ends.push_back(static_cast<uint32_t>(r.out.size()));
       deliver(self, w.conn, std::move(r));
@@ -196,7 +199,8 @@ void snapshot_step(self_ptr self) {
   auto& st = self->state;
   if (!st.snapshot)
     return;
-  bool more = st.snapshot->step(2000);
+  // A step stays short (about a millisecond): the I/O thread it runs on serves connections too.
+  bool more = st.snapshot->step(1000, 512 * 1024);
   snapshot_chunk c;
   c.id = st.snapshot_id;
   c.source = st.index;
@@ -204,6 +208,7 @@ void snapshot_step(self_ptr self) {
     c.records.emplace_back(db, std::move(bytes));
   c.done = !more;
   c.keys = st.snapshot->keys();
+  c.total = st.snapshot->total();
   self->send(st.snapshotter, std::move(c));
   if (!more) {
     st.events->snapshot = nullptr;
@@ -211,9 +216,11 @@ void snapshot_step(self_ptr self) {
     return;
   }
   if (!st.step_scheduled) {
-    // Go on when there is nothing else to do: batches come first.
+    // Go on after the other actors of this I/O thread had their turn: a message sent to itself
+    // would keep this broker running until its mailbox is empty, i.e. until the snapshot ends.
+    // Through the clock it arrives later, and batches that came meanwhile run first.
     st.step_scheduled = true;
-    self->send(self, step_atom::value, st.snapshot_id);
+    self->delayed_send(self, std::chrono::microseconds(0), step_atom::value, st.snapshot_id);
   }
 }
 
@@ -371,18 +378,6 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         return;
       }
       grant_lock(self, sender);
-    },
-    [=](unlock_atom, keyspace::keyspace_stats& delta, aof_effects& e) {
-      // The lock holder's effects enter the AOF through this slot_range, in order with its own.
-      auto& st = self->state;
-      ++st.handled;
-      st.stats.add(delta);
-      e.source = st.index;
-      self->send(st.srv->aof, std::move(e));
-      if (st.locked && self->current_sender() && self->current_sender()->address() == st.holder) {
-        self->demonitor(st.holder);
-        release(self);
-      }
     },
     [=](unlock_atom, keyspace::keyspace_stats& delta) {
       auto& st = self->state;

@@ -71,6 +71,16 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
   f.aof_last_rewrite_secs = srv.aof_last_rewrite_secs.load();
   f.aof_rewrites = srv.aof_rewrites.load();
   f.aof_write_ok = srv.aof_ok.load();
+  f.bgsave_started_ms = srv.bgsave_started_ms.load();
+  f.aof_rewrite_started_ms = srv.aof_rewrite_started_ms.load();
+  f.save_keys_processed = srv.save_keys_processed.load();
+  f.save_keys_total = srv.save_keys_total.load();
+  f.aof_current_size = srv.aof_current_size.load();
+  f.aof_base_size = srv.aof_base_size.load();
+  f.aof_rewrite_failures = srv.aof_rewrite_failures.load();
+  f.aof_rewrite_scheduled = srv.aof_rewrite_scheduled.load();
+  f.loaded_keys = srv.loaded_keys.load();
+  f.loaded_keys_expired = srv.loaded_keys_expired.load();
   f.total_connections = srv.total_connections.load();
   f.total_commands = srv.total_commands.load();
   f.net_input = srv.net_input.load();
@@ -90,6 +100,7 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
   f.cluster_enabled = srv.cluster_enabled;
   std::vector<uint64_t> keys(static_cast<size_t>(srv.data->count())), expires(keys.size());
   for (auto& r : reports) {
+    f.blocked_clients += r.blocked_clients;
     f.expired_keys += r.stats.expired;
     f.keyspace_hits += r.stats.hits;
     f.keyspace_misses += r.stats.misses;

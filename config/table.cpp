@@ -306,8 +306,27 @@ std::vector<spec> build() {
 
 }  // namespace
 
+// Directives that take effect in Troupe beyond those flagged EFF in their rows: persistence,
+// cluster, encodings (read where they are used).
+std::vector<spec> with_effects(std::vector<spec> rows) {
+  static const std::string_view effective[] = {
+      "aof-load-truncated", "appendfilename", "appendfsync", "appendonly", "auto-aof-rewrite-min-size",
+      "auto-aof-rewrite-percentage", "dbfilename", "rdbchecksum", "rdbcompression", "stop-writes-on-bgsave-error",
+      "cluster-allow-pubsubshard-when-down", "cluster-allow-reads-when-down", "cluster-announce-bus-port",
+      "cluster-announce-hostname", "cluster-announce-ip", "cluster-announce-port", "cluster-config-file",
+      "cluster-node-timeout", "cluster-port", "cluster-preferred-endpoint-type", "cluster-replica-no-failover",
+      "cluster-require-full-coverage", "enable-debug-command", "enable-protected-configs",
+      "hash-max-listpack-entries", "hash-max-listpack-value", "list-max-listpack-size",
+      "set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value", "key-load-delay", "rdb-key-save-delay"};
+  for (auto& r : rows)
+    for (auto name : effective)
+      if (r.name == name)
+        r.flags |= f_effective;
+  return rows;
+}
+
 const std::vector<spec>& table() {
-  static const std::vector<spec> rows = build();
+  static const std::vector<spec> rows = with_effects(build());
   return rows;
 }
 

@@ -4,12 +4,62 @@ namespace troupe::keyspace {
 
 uint32_t lru_clock(int64_t now_ms) { return static_cast<uint32_t>(now_ms / 1000); }
 
+namespace {
+uint32_t lfu_minutes(int64_t now_ms) { return static_cast<uint32_t>((now_ms / 60000) & 65535); }
+} // namespace
+
+uint32_t lfu_stamp(int64_t now_ms, uint32_t counter) { return (lfu_minutes(now_ms) << 8) | (counter & 255); }
+
+uint32_t lfu_decayed_counter(uint32_t lru, int64_t now_ms, int64_t decay_time) {
+  uint32_t ldt = (lru & 0xFFFFFF) >> 8; // Redis keeps 24 bits
+  uint32_t counter = lru & 255;
+  uint32_t now = lfu_minutes(now_ms);
+  uint32_t elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
+  uint64_t periods = decay_time > 0 ? elapsed / static_cast<uint64_t>(decay_time) : 0;
+  if (periods > 0)
+    counter = periods > counter ? 0 : counter - static_cast<uint32_t>(periods);
+  return counter;
+}
+
+void exec_context::touch_lru(entry* e) {
+  if (!settings_->lfu) {
+    e->lru = lru_clock(now_ms_);
+    return;
+  }
+  // Redis's updateLFU: decay, then a logarithmic increment (LFULogIncr).
+  uint32_t counter = lfu_decayed_counter(e->lru, now_ms_, settings_->lfu_decay_time);
+  if (counter < 255) {
+    double r = std::uniform_real_distribution<double>(0.0, 1.0)(*rng_);
+    double base = counter > lfu_init_val ? static_cast<double>(counter - lfu_init_val) : 0.0;
+    double p = 1.0 / (base * static_cast<double>(settings_->lfu_log_factor) + 1.0);
+    if (r < p)
+      ++counter;
+  }
+  e->lru = lfu_stamp(now_ms_, counter);
+}
+
 void effects_buffer::add(int db, const std::vector<std::string_view>& args) {
   protocol::resp_writer w(data);
   w.array(args.size());
   for (auto a : args)
     w.bulk(a);
   ends.emplace_back(static_cast<uint32_t>(data.size()), static_cast<uint8_t>(db));
+}
+
+void effects_buffer::wrap_in_multi(size_t first) {
+  if (first >= ends.size())
+    return;
+  uint8_t db = ends[first].second;
+  std::string multi;
+  protocol::resp_writer(multi).array(1);
+  protocol::resp_writer(multi).bulk("MULTI");
+  uint32_t at = first == 0 ? 0 : ends[first - 1].first;
+  data.insert(at, multi);
+  auto shift = static_cast<uint32_t>(multi.size());
+  for (size_t i = first; i < ends.size(); ++i)
+    ends[i].first += shift;
+  ends.insert(ends.begin() + static_cast<std::ptrdiff_t>(first), {at + shift, db});
+  add(ends.back().second, {"EXEC"});
 }
 
 entry* exec_context::lookup(database& db, std::string_view key, bool read) {
@@ -41,7 +91,7 @@ entry* exec_context::lookup(database& db, std::string_view key, bool read) {
     observer_->before_write(db_index_of(db), key);
   }
   if (e != nullptr)
-    e->lru = lru_clock(now_ms_);
+    touch_lru(e);
   return e;
 }
 
@@ -53,7 +103,8 @@ entry* exec_context::peek(database& db, std::string_view key) const {
 void exec_context::add(database& db, entry* e) {
   if (observer_)
     observer_->before_write(db_index_of(db), e->key());
-  e->lru = lru_clock(now_ms_);
+  if (e->lru == 0)
+    e->lru = fresh_lru(); // a new value (a renamed or moved one keeps its access figures)
   db.slot_for_write(protocol::key_slot(e->key())).insert(e);
   int index = db_index_of(db);
   touched(index, e->key());
@@ -81,7 +132,8 @@ bool exec_context::remove(database& db, std::string_view key) {
 void exec_context::replace(database& db, entry* old, entry* replacement) {
   if (observer_)
     observer_->before_write(db_index_of(db), old->key());
-  replacement->lru = lru_clock(now_ms_);
+  // Under LFU an overwritten key keeps its access counter, as Redis's dbOverwrite does.
+  replacement->lru = settings_->lfu ? old->lru : lru_clock(now_ms_);
   db.slot(protocol::key_slot(old->key()))->replace(old, replacement);
   destroy_entry(old);
   touched(db_index_of(db), replacement->key());
@@ -97,7 +149,7 @@ void exec_context::set_string(std::string_view key, std::string_view value, bool
   if (keep_ttl && old != nullptr && old->has_expire() && expire < 0)
     expire = old->expire();
   entry* e = make_string_entry(key, h, value, expire);
-  e->lru = lru_clock(now_ms_);
+  e->lru = settings_->lfu && old != nullptr ? old->lru : fresh_lru();
   if (old != nullptr) {
     t.replace(old, e);
     destroy_entry(old);
@@ -130,6 +182,22 @@ bool exec_context::wrong_type(const entry* e, vtype t) {
     return true;
   }
   return false;
+}
+
+entry* exec_context::blocking_source(std::string_view key, vtype t, bool& failed) {
+  failed = false;
+  if (block_retry_ && !ready_key_.empty() && key != ready_key_)
+    return nullptr;
+  entry* e = lookup_write(key);
+  if (e == nullptr)
+    return nullptr;
+  if (e->type != t) {
+    if (block_retry_)
+      return nullptr;
+    failed = wrong_type(e, t);
+    return nullptr;
+  }
+  return e;
 }
 
 void exec_context::reply_arity() {

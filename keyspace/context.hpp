@@ -45,6 +45,12 @@ struct keyspace_settings {
   int64_t zset_max_listpack_value = 64;
   int64_t list_max_listpack_size = -2;
   int64_t list_compress_depth = 0;
+  // An LFU maxmemory-policy (allkeys-lfu, volatile-lfu): entries keep Redis's LFU figures (the
+  // minutes clock and a logarithmic access counter) instead of their last access time, for
+  // OBJECT FREQ.
+  bool lfu = false;
+  int64_t lfu_log_factor = 10;
+  int64_t lfu_decay_time = 1;
 };
 
 // The write effects of the commands an actor ran, for the AOF (and replication): RESP commands,
@@ -58,6 +64,8 @@ struct effects_buffer {
     ends.clear();
   }
   void add(int db, const std::vector<std::string_view>& args);
+  // Puts MULTI before command `first` and EXEC after the last command.
+  void wrap_in_multi(size_t first);
 };
 
 // Told about every key a command changes (WATCH) and every list or sorted set that gains
@@ -80,6 +88,11 @@ public:
 
 // The seconds clock OBJECT IDLETIME is measured with.
 uint32_t lru_clock(int64_t now_ms);
+// Redis's LFU figures, kept in entry::lru under an LFU policy: (minutes clock << 8) | counter.
+constexpr uint32_t lfu_init_val = 5;
+uint32_t lfu_stamp(int64_t now_ms, uint32_t counter);
+// The counter of `lru`, decayed by the minutes elapsed since its last access (LFUDecrAndReturn).
+uint32_t lfu_decayed_counter(uint32_t lru, int64_t now_ms, int64_t decay_time);
 
 class exec_context {
 public:
@@ -135,6 +148,10 @@ public:
   entry* set_expire(database& db, entry* e, int64_t when);
 
   bool is_expired(const entry* e) const { return e->has_expire() && e->expire() < now_ms_; }
+  // The access clock of a new value: now (LRU), or the LFU figures of a new object.
+  uint32_t fresh_lru() const { return settings_->lfu ? lfu_stamp(now_ms_, lfu_init_val) : lru_clock(now_ms_); }
+  // An access to `e`: now (LRU), or a decayed and maybe incremented LFU counter.
+  void touch_lru(entry* e);
 
   // ---- WATCH and blocking commands -----------------------------------------------------------
   // add / remove / replace / set_string / set_expire report the key as touched themselves; a
@@ -170,20 +187,31 @@ public:
   // PEXPIREAT with the absolute time, SPOP as SREM of what it popped).
   void set_effects(effects_buffer* e) { effects_ = e; }
   effects_buffer* effects() const { return effects_; }
+  // A command that propagates several commands (SPOP with a count: one SREM per member) enters
+  // the AOF wrapped in MULTI ... EXEC, as Redis 7.0 writes it, unless it runs inside a transaction
+  // (EXEC wraps the whole transaction itself).
   void propagate(const std::vector<std::string_view>& args) {
+    if (effects_ && propagated_count_ == 0)
+      first_propagated_ = effects_->ends.size();
     propagated_ = true;
+    ++propagated_count_;
     if (effects_)
       effects_->add(db_index_, args);
   }
+  // Set while the commands of a MULTI/EXEC run (their effects are wrapped as one transaction).
+  void set_in_transaction(bool v) { in_transaction_ = v; }
   // Called by execute(): records the call itself when the command changed data and did not
   // propagate anything of its own.
   void begin_command() {
     propagated_ = false;
+    propagated_count_ = 0;
     dirty_at_start_ = stats_->dirty;
   }
   void end_command() {
     if (effects_ && !propagated_ && stats_->dirty != dirty_at_start_)
       effects_->add(db_index_, *args_);
+    else if (effects_ && propagated_count_ > 1 && !in_transaction_)
+      effects_->wrap_in_multi(first_propagated_);
   }
 
   // A blocking command (BLPOP ...) that finds nothing to serve calls block(timeout_ms) instead of
@@ -196,6 +224,19 @@ public:
     block_timeout_ms_ = timeout_ms;
   }
   bool blocked() const { return blocked_; }
+  // Set while a blocked client's command runs again because its keys may have data now. With
+  // `ready_key`, the slot_range serves it from that key alone, as Redis serves a blocked client
+  // from the key that became ready; without, any of its keys (polling across slot ranges). Either
+  // way a key that is empty or holds another type leaves the client blocked (no WRONGTYPE: Redis
+  // only hands a ready key of the type the client waits for to it).
+  void set_block_retry(bool retry, std::string_view ready_key = {}) {
+    block_retry_ = retry;
+    ready_key_ = std::string(ready_key);
+  }
+  // For a blocking command looking at `key` (a list or sorted set: `t`): its entry when the
+  // command may pop from it now; nullptr when empty or (on a retry) not the ready key or of
+  // another type. Replies WRONGTYPE and sets `failed` for another type at the first attempt.
+  entry* blocking_source(std::string_view key, vtype t, bool& failed);
   int64_t block_timeout_ms() const { return block_timeout_ms_; }
   database& db_at(int i) { return data_->db(i); }
   int db_index_of(const database& db) const {
@@ -231,9 +272,14 @@ private:
   uint64_t client_ = 0;
   effects_buffer* effects_ = nullptr;
   bool propagated_ = false;
+  size_t propagated_count_ = 0;
+  size_t first_propagated_ = 0;
+  bool in_transaction_ = false;
   uint64_t dirty_at_start_ = 0;
   bool blocking_allowed_ = true;
   bool blocked_ = false;
+  bool block_retry_ = false;
+  std::string ready_key_;
   int64_t block_timeout_ms_ = 0;
 };
 

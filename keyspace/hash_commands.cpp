@@ -230,6 +230,7 @@ void cmd_hincrbyfloat(exec_context& c) {
   c.touched(key);
   c.changed();
   c.out().bulk(s);
+  c.propagate({"HSET", key, field, s}); // the result, not the float arithmetic (as Redis does)
 }
 
 // HRANDFIELD key [count [WITHVALUES]]

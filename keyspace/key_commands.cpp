@@ -282,18 +282,22 @@ void cmd_move(exec_context& c) {
 void cmd_object(exec_context& c) {
   std::string_view sub = c.arg(1);
   if (iequals(sub, "help")) {
-    static const char* lines[] = {
+    static const char* lines[] = {  // Redis 7.0's text
       "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "ENCODING <key>",
-      "    Return the kind of internal representation used to store the value of <key>.",
+      "    Return the kind of internal representation used in order to store the value",
+      "    associated with a <key>.",
       "FREQ <key>",
-      "    Return the access frequency index of <key> (needs an LFU maxmemory-policy).",
+      "    Return the access frequency index of the <key>. The returned integer is",
+      "    proportional to the logarithm of the recent access frequency of the key.",
       "IDLETIME <key>",
-      "    Return the idle time of <key>, in seconds.",
+      "    Return the idle time of the <key>, that is the approximated number of",
+      "    seconds elapsed since the last access to the key.",
       "REFCOUNT <key>",
-      "    Return the number of references to the value of <key>.",
+      "    Return the number of references of the value associated with the specified",
+      "    <key>.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
     };
     c.out().array(std::size(lines));
     for (auto* l : lines)
@@ -309,6 +313,10 @@ void cmd_object(exec_context& c) {
       c.out().null();
       return;
     }
+    if (c.settings().lfu) {
+      c.out().integer(lfu_decayed_counter(e->lru, c.now_ms(), c.settings().lfu_decay_time));
+      return;
+    }
     c.out().error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
                   "when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     return;
@@ -320,6 +328,11 @@ void cmd_object(exec_context& c) {
   if (iequals(sub, "encoding")) {
     c.out().bulk(encoding_name(e->type == vtype::string ? e->enc : e->coll()->encoding()));
   } else if (iequals(sub, "idletime")) {
+    if (c.settings().lfu) {
+      c.out().error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+                    "switching between policies at runtime LRU and LFU data will take some time to adjust.");
+      return;
+    }
     uint32_t now = lru_clock(c.now_ms());
     c.out().integer(now >= e->lru ? now - e->lru : 0);
   } else if (iequals(sub, "refcount")) {

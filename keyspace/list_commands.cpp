@@ -483,8 +483,9 @@ void blmove_generic(exec_context& c, side from, side to, std::string_view timeou
   if (!parse_block_timeout(c, timeout_arg, timeout))
     return;
   std::string_view src = c.arg(1);
-  entry* se = c.lookup_write(src);
-  if (c.wrong_type(se, vtype::list))
+  bool failed;
+  entry* se = c.blocking_source(src, vtype::list, failed);
+  if (failed)
     return;
   if (se != nullptr) {
     move_one(c, src, se, c.arg(2), from, to);
@@ -516,8 +517,9 @@ void bpop_generic(exec_context& c, side where) {
     return;
   for (size_t j = 1; j + 1 < c.argc(); ++j) {
     std::string_view key = c.arg(j);
-    entry* e = c.lookup_write(key);
-    if (c.wrong_type(e, vtype::list))
+    bool failed;
+    entry* e = c.blocking_source(key, vtype::list, failed);
+    if (failed)
       return;
     if (e != nullptr) {
       list_value* l = as_list(e);
@@ -570,16 +572,18 @@ void mpop_generic(exec_context& c, size_t numkeys_at, bool blocking) {
     return;
   for (size_t j = numkeys_at + 1; j < where_at; ++j) {
     std::string_view key = c.arg(j);
-    entry* e = c.lookup_write(key);
-    if (c.wrong_type(e, vtype::list))
+    bool failed;
+    entry* e = c.blocking_source(key, vtype::list, failed);
+    if (failed)
       return;
     if (e != nullptr) {
+      // LMPOP and BLMPOP are replicated as LPOP/RPOP key n (n: the number popped), as Redis does.
+      auto popped = static_cast<int64_t>(std::min<size_t>(static_cast<size_t>(count), as_list(e)->size()));
       c.out().array(2);
       c.out().bulk(key);
       pop_range_reply(c, key, as_list(e), where, count);
-      // LMPOP and BLMPOP are replicated as LPOP/RPOP key count, as Redis does.
       char buf[24];
-      c.propagate({where == side::head ? "LPOP" : "RPOP", key, std::string_view(buf, protocol::format_int(count, buf))});
+      c.propagate({where == side::head ? "LPOP" : "RPOP", key, std::string_view(buf, protocol::format_int(popped, buf))});
       return;
     }
   }

@@ -148,31 +148,59 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
     w.begin("Persistence");
     w.field("loading", f.loading ? 1 : 0);
     w.field("async_loading", 0);
-    if (f.loading) {
-      int64_t now_s = f.now_us / 1000000;
-      w.field("loading_start_time", f.loading_start / 1000);
-      w.field("loading_total_bytes", f.loading_total);
-      w.fixed("loading_loaded_perc",
-              f.loading_total ? 100.0 * static_cast<double>(f.loading_loaded) / static_cast<double>(f.loading_total) : 0,
-              2);
-      w.field("loading_eta_seconds", 1);
-      w.field("loading_elapsed_seconds", now_s - f.loading_start / 1000);
-    }
+    w.field("current_cow_peak", 0);
+    w.field("current_cow_size", 0);
+    w.field("current_cow_size_age", 0);
+    w.fixed("current_fork_perc", 0.0, 2);
+    w.field("current_save_keys_processed", f.save_keys_processed);
+    w.field("current_save_keys_total", f.save_keys_total);
+    int64_t now_ms = f.now_us / 1000;
     w.field("rdb_changes_since_last_save", f.dirty);
     w.field("rdb_bgsave_in_progress", f.bgsave_in_progress ? 1 : 0);
     w.field("rdb_last_save_time", f.lastsave);
     w.field("rdb_last_bgsave_status", f.bgsave_ok ? "ok" : "err");
     w.field("rdb_last_bgsave_time_sec", f.rdb_last_bgsave_secs);
-    w.field("rdb_current_bgsave_time_sec", -1);
+    w.field("rdb_current_bgsave_time_sec",
+            f.bgsave_in_progress && f.bgsave_started_ms ? (now_ms - f.bgsave_started_ms) / 1000 : -1);
     w.field("rdb_saves", f.rdb_saves);
+    w.field("rdb_last_cow_size", 0);
+    w.field("rdb_last_load_keys_expired", f.loaded_keys_expired);
+    w.field("rdb_last_load_keys_loaded", f.loaded_keys);
     w.field("aof_enabled", f.aof_enabled ? 1 : 0);
     w.field("aof_rewrite_in_progress", f.aof_rewrite_in_progress ? 1 : 0);
-    w.field("aof_rewrite_scheduled", 0);
+    w.field("aof_rewrite_scheduled", f.aof_rewrite_scheduled ? 1 : 0);
     w.field("aof_last_rewrite_time_sec", f.aof_last_rewrite_secs);
-    w.field("aof_current_rewrite_time_sec", -1);
+    w.field("aof_current_rewrite_time_sec",
+            f.aof_rewrite_in_progress && f.aof_rewrite_started_ms ? (now_ms - f.aof_rewrite_started_ms) / 1000 : -1);
     w.field("aof_last_bgrewrite_status", f.aof_last_rewrite_ok ? "ok" : "err");
     w.field("aof_rewrites", f.aof_rewrites);
+    w.field("aof_rewrites_consecutive_failures", f.aof_rewrite_failures);
     w.field("aof_last_write_status", f.aof_write_ok ? "ok" : "err");
+    w.field("aof_last_cow_size", 0);
+    w.field("module_fork_in_progress", 0);
+    w.field("module_fork_last_cow_size", 0);
+    if (f.aof_enabled) {
+      w.field("aof_current_size", f.aof_current_size);
+      w.field("aof_base_size", f.aof_base_size);
+      w.field("aof_pending_rewrite", 0);
+      w.field("aof_buffer_length", 0);
+      w.field("aof_pending_bio_fsync", 0);
+      w.field("aof_delayed_fsync", 0);
+    }
+    if (f.loading) {
+      double perc = f.loading_total ? 100.0 * static_cast<double>(f.loading_loaded) / static_cast<double>(f.loading_total) : 0;
+      int64_t elapsed_s = (now_ms - f.loading_start) / 1000;
+      int64_t eta = f.loading_loaded && f.loading_total > f.loading_loaded
+                      ? static_cast<int64_t>(static_cast<double>(elapsed_s) * static_cast<double>(f.loading_total - f.loading_loaded)
+                                             / static_cast<double>(f.loading_loaded))
+                      : 1;
+      w.field("loading_start_time", f.loading_start / 1000);
+      w.field("loading_total_bytes", f.loading_total);
+      w.field("loading_rdb_used_mem", 0);
+      w.field("loading_loaded_bytes", f.loading_loaded);
+      w.fixed("loading_loaded_perc", perc, 2);
+      w.field("loading_eta_seconds", eta);
+    }
   }
   if (want.count("stats")) {
     w.begin("Stats");

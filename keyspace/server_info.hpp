@@ -31,6 +31,11 @@ struct info_figures {
   bool aof_rewrite_in_progress = false, aof_last_rewrite_ok = true, aof_write_ok = true;
   int64_t aof_last_rewrite_secs = -1;
   uint64_t aof_rewrites = 0;
+  int64_t bgsave_started_ms = 0, aof_rewrite_started_ms = 0;   // 0: none running
+  uint64_t save_keys_processed = 0, save_keys_total = 0;
+  uint64_t aof_current_size = 0, aof_base_size = 0, aof_rewrite_failures = 0;
+  bool aof_rewrite_scheduled = false;
+  uint64_t loaded_keys = 0, loaded_keys_expired = 0;
   // Stats
   uint64_t total_connections = 0, total_commands = 0, net_input = 0, net_output = 0, rejected_connections = 0,
            expired_keys = 0, keyspace_hits = 0, keyspace_misses = 0, total_error_replies = 0,

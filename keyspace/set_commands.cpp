@@ -147,6 +147,7 @@ void spop_with_count(exec_context& c) {
     reply_members(c, &all);
     c.changed(all.size());
     c.remove(key);
+    c.propagate({"DEL", key}); // as Redis 7.0 propagates popping the whole set
     return;
   }
   std::vector<std::string> popped = s->pop_random(c.rng(), static_cast<size_t>(count));
@@ -155,6 +156,9 @@ void spop_with_count(exec_context& c) {
     c.out().bulk(m);
   c.touched(key);
   c.changed(popped.size());
+  // One SREM per popped member, as Redis 7.0 propagates it (wrapped in MULTI/EXEC when several).
+  for (auto& m : popped)
+    c.propagate({"SREM", key, m});
 }
 
 void cmd_spop(exec_context& c) {
@@ -183,6 +187,7 @@ void cmd_spop(exec_context& c) {
   else
     c.touched(key);
   c.changed();
+  c.propagate({"SREM", key, m}); // the member popped, not the random choice
 }
 
 void cmd_srandmember(exec_context& c) {

@@ -779,11 +779,12 @@ void bzpop_generic(exec_context& c, bool max) {
     return;
   for (size_t j = 1; j + 1 < c.argc(); ++j) {
     std::string_view key = c.arg(j);
-    entry* e = c.lookup_write(key);
+    bool failed;
+    entry* e = c.blocking_source(key, vtype::zset, failed);
+    if (failed)
+      return;
     if (e == nullptr)
       continue;
-    if (c.wrong_type(e, vtype::zset))
-      return;
     pop_reply(c, key, as_zset(e), max, -1, true, false);
     c.propagate({max ? "ZPOPMAX" : "ZPOPMIN", key}); // as Redis replicates BZPOPMIN/BZPOPMAX
     return;
@@ -842,15 +843,17 @@ void zmpop_generic(exec_context& c, size_t numkeys_at, bool blocking) {
     return;
   for (size_t j = numkeys_at + 1; j < where_at; ++j) {
     std::string_view key = c.arg(j);
-    entry* e = c.lookup_write(key);
+    bool failed;
+    entry* e = c.blocking_source(key, vtype::zset, failed);
+    if (failed)
+      return;
     if (e == nullptr)
       continue;
-    if (c.wrong_type(e, vtype::zset))
-      return;
+    // ZMPOP and BZMPOP are replicated as ZPOPMIN/ZPOPMAX key n (n: the number popped), as Redis does.
+    auto popped = static_cast<int64_t>(std::min<size_t>(static_cast<size_t>(count), as_zset(e)->size()));
     pop_reply(c, key, as_zset(e), max, count, true, true);
-    // ZMPOP and BZMPOP are replicated as ZPOPMIN/ZPOPMAX key count, as Redis does.
     char buf[24];
-    c.propagate({max ? "ZPOPMAX" : "ZPOPMIN", key, std::string_view(buf, protocol::format_int(count, buf))});
+    c.propagate({max ? "ZPOPMAX" : "ZPOPMIN", key, std::string_view(buf, protocol::format_int(popped, buf))});
     return;
   }
   if (blocking && c.blocking_allowed())

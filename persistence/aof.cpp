@@ -213,6 +213,8 @@ bool aof_reader::fill() {
     }
   }
   file_read_ += chunk.size();
+  if (progress_)
+    progress_->store(file_read_, std::memory_order_relaxed);
   if (!lz4_) {
     buf_ += chunk;
     return true;
@@ -510,6 +512,7 @@ aof_cut aof_reader::cut() const {
 aof_load_result load_aof_file(const std::string& path, aof_handler& handler, const aof_load_options& opts) {
   aof_load_result res;
   aof_reader r;
+  r.set_progress(opts.file_progress);
   if (!r.open(path)) {
     res.message = r.error_message();
     return res;

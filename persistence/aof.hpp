@@ -15,6 +15,7 @@
 //   check_aof() implements `troupe-server --check-aof [--fix] FILE`.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -105,6 +106,8 @@ public:
   aof_reader(const aof_reader&) = delete;
   aof_reader& operator=(const aof_reader&) = delete;
 
+  // Where to publish how many file bytes have been read (for progress reports); may be null.
+  void set_progress(std::atomic<uint64_t>* p) { progress_ = p; }
   // Opens a file (false, with error_message(), if it cannot be read).
   bool open(const std::string& path);
   // Reads from memory instead (tests, or a buffer already read).
@@ -168,6 +171,7 @@ private:
   uint64_t commands_ = 0;
   uint64_t file_read_ = 0;
   uint64_t file_size_ = 0;
+  std::atomic<uint64_t>* progress_ = nullptr;
   std::string error_;
   uint64_t error_offset_ = 0;
   uint64_t error_file_offset_ = 0;
@@ -180,6 +184,7 @@ private:
 struct aof_load_options {
   bool load_truncated = true;        // aof-load-truncated
   rdb_parser_options rdb;            // for an RDB preamble
+  std::atomic<uint64_t>* file_progress = nullptr;   // file bytes read so far
 };
 
 // Receives what the file holds: commands (transactions are delivered only once their EXEC is

@@ -438,10 +438,14 @@ rdb_load_result load_rdb_file(const std::string& path, rdb_sink& sink, const rdb
   }
   struct stat st {};
   uint64_t size = fstat(fileno(f), &st) == 0 ? static_cast<uint64_t>(st.st_size) : UINT64_MAX;
+  uint64_t read = 0;
   auto next = [&](std::string& chunk) {
     chunk.resize(64 * 1024);
     size_t n = std::fread(chunk.data(), 1, chunk.size(), f);
     chunk.resize(n);
+    read += n;
+    if (opts.file_progress)
+      opts.file_progress->store(read, std::memory_order_relaxed);
     if (n == 0 && std::ferror(f)) {
       chunk = errno_text("Error reading", path);
       return false;

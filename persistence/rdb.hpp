@@ -15,6 +15,8 @@
 // at finish()), so a big key fed in small pieces costs at most about twice its size to parse.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <ctime>
 #include <functional>
@@ -116,6 +118,7 @@ struct rdb_parser_options : rdb_read_options {
   bool verify_checksum = true;   // a stored checksum of 0 is never checked (as Redis)
   int databases = 16;            // SELECTDB beyond this is an error
   uint64_t stream_size = UINT64_MAX;   // total bytes when known: a length past it is corruption
+  std::atomic<uint64_t>* file_progress = nullptr;   // load_rdb_file: file bytes read so far
 };
 
 class rdb_parser {

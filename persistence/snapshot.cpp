@@ -18,7 +18,12 @@ std::string cow_key(int db, std::string_view key) {
 slot_range_snapshot::slot_range_snapshot(keyspace::dataset& data, int first_slot, int last_slot,
                                          rdb_save_options opts)
   : data_(&data), first_(first_slot), last_(last_slot), opts_(opts), cur_slot_(first_slot),
-    db_done_(static_cast<size_t>(data.count()), false) {}
+    db_done_(static_cast<size_t>(data.count()), false) {
+  for (int db = 0; db < data.count(); ++db)
+    for (int slot = first_slot; slot <= last_slot; ++slot)
+      if (const keyspace::table* t = data.db(db).slot(slot))
+        total_ += t->size();
+}
 
 bool slot_range_snapshot::visited(int db, int slot) const {
   if (done_ || db_done_[static_cast<size_t>(db)] || db < cur_db_)
@@ -86,10 +91,11 @@ void slot_range_snapshot::advance() {
   }
 }
 
-bool slot_range_snapshot::step(size_t min_keys) {
+bool slot_range_snapshot::step(size_t min_keys, uint64_t max_bytes) {
   uint64_t target = keys_ + min_keys;
+  uint64_t byte_target = max_bytes > UINT64_MAX - bytes_ ? UINT64_MAX : bytes_ + max_bytes;
   advance();
-  while (!done_ && keys_ < target) {
+  while (!done_ && keys_ < target && bytes_ < byte_target) {
     serialize_slot(cur_db_, cur_slot_);
     ++cur_slot_;
     advance();

@@ -25,13 +25,15 @@ public:
   void before_write(int db, std::string_view key) override;
   void before_write_all(int db) override;
 
-  // Serializes whole slots until at least `min_keys` more keys are out (or all is done). Returns
-  // false once everything is serialized.
-  bool step(size_t min_keys);
+  // Serializes whole slots until at least `min_keys` more keys or `max_bytes` more bytes are out
+  // (or all is done). Returns false once everything is serialized.
+  bool step(size_t min_keys, uint64_t max_bytes = UINT64_MAX);
   bool done() const { return done_; }
   // Key records produced since the last call, per database, in order.
   std::vector<std::pair<int, std::string>> take();
   uint64_t keys() const { return keys_; }
+  // Keys present at the start (some may be gone before their turn: keys() may end lower).
+  uint64_t total() const { return total_; }
   uint64_t bytes() const { return bytes_; }
   // Progress: slots serialized over slots in all databases.
   double progress() const;
@@ -51,7 +53,7 @@ private:
   std::vector<bool> db_done_;
   std::unordered_set<std::string> cow_;   // "db:key" of keys settled ahead of their slot
   std::vector<std::pair<int, std::string>> out_;
-  uint64_t keys_ = 0, bytes_ = 0;
+  uint64_t keys_ = 0, bytes_ = 0, total_ = 0;
 };
 
 } // namespace troupe::persistence

@@ -55,13 +55,14 @@ def wait_for_port(port, timeout=10.0, proc=None):
 class Server:
     """One server process. `binary` is troupe-server unless told otherwise."""
 
-    def __init__(self, *args, binary=None, config=None, port=None, keep_dir=None):
+    def __init__(self, *args, binary=None, config=None, port=None, keep_dir=None, preexec=None):
         self.binary = binary or TROUPE
         self.port = port or free_port()
         self.dir = keep_dir or tempfile.mkdtemp(prefix="troupe-test.")
         self.args = list(args)
         self.config = config
         self.proc = None
+        self.preexec = preexec      # run in the child before exec (e.g. resource limits)
         self.stdout_path = os.path.join(self.dir, "stdout.log")
 
     def command_line(self):
@@ -76,7 +77,8 @@ class Server:
 
     def start(self, wait=True):
         with open(self.stdout_path, "ab") as out:
-            self.proc = subprocess.Popen(self.command_line(), cwd=self.dir, stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(self.command_line(), cwd=self.dir, stdout=out, stderr=subprocess.STDOUT,
+                                         preexec_fn=self.preexec)
         _started.append(self.proc)
         if wait:
             wait_for_port(self.port, proc=self.proc)
@@ -96,8 +98,8 @@ class Server:
                     if time.time() > deadline:
                         raise
                     time.sleep(0.05)
-                except redis.ResponseError:
-                    return   # e.g. NOAUTH: loaded, just not for us
+                except (redis.ResponseError, redis.AuthenticationError):
+                    return   # e.g. NOAUTH: it answers commands, just not ours
         finally:
             r.close()
 

@@ -2,6 +2,7 @@
 always, torn and corrupt files, --check-aof, interop with redis-server and the lz4 tool)."""
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -11,11 +12,11 @@ import unittest
 
 import redis
 
-from harness import REDIS, TROUPE, Raw, Server, main
+from harness import REDIS, TROUPE, Raw, Server, main, wait_for_port
 
 
-def aof_server(*extra, keep_dir=None, port=None):
-    return Server("--appendonly", "yes", "--appendfilename", "node.aof", *extra, keep_dir=keep_dir, port=port)
+def aof_server(*extra, **kw):
+    return Server("--appendonly", "yes", "--appendfilename", "node.aof", *extra, **kw)
 
 
 class Aof(unittest.TestCase):
@@ -86,6 +87,68 @@ class Aof(unittest.TestCase):
                 self.assertGreaterEqual(int(r.get(f"counter{n}")), last)
                 missing = [i for i in range(1, last + 1, max(1, last // 50)) if r.get(f"w{n}:{i}") != str(i)]
                 self.assertEqual(missing, [])
+        finally:
+            again.stop()
+
+    def test_cross_range_commands_keep_their_order_in_the_aof(self):
+        # MSET over two slot_ranges races plain SETs on one of its keys from other clients; the AOF
+        # must replay them in the order they ran, so the data after a restart is the data before.
+        s = aof_server("--appendfsync", "everysec", "--slot-actors", "4", "--enable-debug-command", "yes").start()
+        stop = threading.Event()
+
+        def msets():
+            c = s.client()
+            i = 0
+            while not stop.is_set():
+                c.mset({"b": f"m{i}", "a": f"m{i}", "c": f"m{i}"})   # slots 3300, 15495, 7365
+                i += 1
+
+        def sets(key):
+            c = s.client()
+            i = 0
+            while not stop.is_set():
+                p = c.pipeline(transaction=False)
+                for _ in range(5):
+                    p.set(key, f"s{i}")
+                    p.rpush("l" + key, i)   # another range, for interleaving
+                    i += 1
+                p.execute()
+
+        threads = [threading.Thread(target=msets), threading.Thread(target=msets)]
+        threads += [threading.Thread(target=sets, args=(k,)) for k in ("a", "b", "c")]
+        for t in threads:
+            t.start()
+        time.sleep(2.5)
+        stop.set()
+        for t in threads:
+            t.join()
+        r = s.client()
+        before = {k: r.get(k) for k in ("a", "b", "c")}
+        digest = r.execute_command("DEBUG", "DIGEST")
+        s.stop()
+        again = aof_server("--enable-debug-command", "yes", keep_dir=s.dir, port=s.port).start()
+        try:
+            r = again.client()
+            self.assertEqual({k: r.get(k) for k in ("a", "b", "c")}, before)
+            self.assertEqual(r.execute_command("DEBUG", "DIGEST"), digest)
+        finally:
+            again.stop()
+
+    def test_turning_appendonly_on_keeps_the_rdb_data(self):
+        # Data in an RDB only; the node restarts with appendonly yes: the AOF it creates starts
+        # with that data, so a later restart (which reads the AOF alone) still has it.
+        s = Server("--dbfilename", "node.rdb").start()
+        s.client().mset({"old1": "a", "old2": "b"})
+        s.client().save()
+        s.stop()
+        on = aof_server("--dbfilename", "node.rdb", keep_dir=s.dir, port=s.port).start()
+        on.client().set("new", "c")
+        on.stop()
+        self.assertIn("Created the append only file", on.output())
+        os.unlink(os.path.join(s.dir, "node.rdb"))
+        again = aof_server("--dbfilename", "node.rdb", keep_dir=s.dir, port=s.port).start()
+        try:
+            self.assertEqual(again.client().mget("old1", "old2", "new"), ["a", "b", "c"])
         finally:
             again.stop()
 
@@ -421,6 +484,148 @@ class Rdb(unittest.TestCase):
                 self.assertEqual(got[k], v, k)
         finally:
             again.stop()
+
+
+def file_size_limit(n):
+    """A child-process file size limit: writes past n bytes fail with EFBIG, as on a full disk."""
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))
+
+
+class Faults(unittest.TestCase):
+    def test_full_disk_refuses_unsaved_writes_and_keeps_acknowledged_ones(self):
+        s = aof_server("--appendfsync", "always", preexec=file_size_limit(64 * 1024)).start()
+        r = s.client()
+        acked, error = [], None
+        for i in range(5000):
+            try:
+                r.set(f"k{i}", os.urandom(100).hex())
+                acked.append(i)
+            except redis.ResponseError as e:
+                error = str(e)
+                break
+        self.assertIsNotNone(error, "the AOF never filled up")
+        self.assertEqual(error, "MISCONF Errors writing to the AOF file: File too large")
+        with self.assertRaises(redis.ResponseError):
+            r.set("later", "1")
+        self.assertEqual(r.info("persistence")["aof_last_write_status"], "err")
+        self.assertIsNotNone(r.get("k0"))        # reads go on
+        self.assertIn("Error writing to the AOF file", s.output() + open(os.path.join(s.dir, "stdout.log")).read())
+        s.stop(signal.SIGKILL)
+        again = aof_server(keep_dir=s.dir, port=s.port).start()
+        try:
+            r = again.client()
+            for i in acked:
+                self.assertTrue(r.exists(f"k{i}"), i)
+            self.assertIsNone(r.get("later"))
+        finally:
+            again.stop()
+
+    def test_full_disk_fails_bgsave_with_misconf(self):
+        s = Server("--dbfilename", "node.rdb", "--save", "3600 1", "--rdbcompression", "no",
+                   preexec=file_size_limit(32 * 1024)).start()
+        try:
+            r = s.client()
+            r.mset({f"k{i}": os.urandom(64).hex() for i in range(2000)})
+            r.bgsave()
+            self.assertTrue(wait_until(lambda: info_field(r, "persistence", "rdb_last_bgsave_status") == "err"))
+            with self.assertRaises(redis.ResponseError) as e:
+                r.set("x", "1")
+            self.assertTrue(str(e.exception).startswith("MISCONF"), str(e.exception))
+            self.assertIn("Background saving error", s.output())
+            self.assertEqual([f for f in os.listdir(s.dir) if f.startswith("temp-")], [])   # no leftovers
+            self.assertEqual(r.get("k1") is not None, True)                                # reads go on
+        finally:
+            s.stop()
+
+    def test_kill9_during_rewrite_or_bgsave_loses_nothing(self):
+        s = aof_server("--appendfsync", "always", "--dbfilename", "node.rdb").start()
+        r = s.client()
+        p = r.pipeline(transaction=False)
+        for i in range(200000):
+            p.set(f"key:{i}", i)
+        p.execute()
+        r.save()
+        r.set("after-save", "1")
+        r.bgrewriteaof()
+        r.bgsave()                 # scheduled or refused while the rewrite runs; either way no loss
+        time.sleep(0.05)
+        s.stop(signal.SIGKILL)
+        again = aof_server("--dbfilename", "node.rdb", keep_dir=s.dir, port=s.port).start()
+        try:
+            r = again.client()
+            self.assertEqual(r.dbsize(), 200001)
+            self.assertEqual(r.get("key:199999"), "199999")
+            self.assertEqual(r.get("after-save"), "1")
+        finally:
+            again.stop()
+        # Without the AOF, the RDB from SAVE is still whole.
+        os.unlink(os.path.join(s.dir, "node.aof"))
+        rdb_only = Server("--dbfilename", "node.rdb", keep_dir=s.dir, port=s.port).start()
+        try:
+            self.assertEqual(rdb_only.client().dbsize(), 200000)
+        finally:
+            rdb_only.stop()
+
+    def test_automatic_aof_rewrite(self):
+        s = aof_server("--appendfsync", "everysec", "--auto-aof-rewrite-min-size", "64kb",
+                       "--auto-aof-rewrite-percentage", "100").start()
+        try:
+            r = s.client()
+            for _ in range(20):
+                r.mset({f"k{i}": os.urandom(20).hex() for i in range(200)})
+            self.assertTrue(wait_until(lambda: info_field(r, "persistence", "aof_rewrites") >= 1, 20))
+            self.assertIn("Starting automatic rewriting of AOF", s.output())
+            info = r.info("persistence")
+            self.assertGreater(info["aof_base_size"], 0)
+            self.assertGreaterEqual(info["aof_current_size"], info["aof_base_size"])
+        finally:
+            s.stop()
+
+    def test_loading_replies_loading_and_logs_progress(self):
+        seed = Server("--dbfilename", "node.rdb").start()
+        r = seed.client()
+        r.mset({f"k{i}": i for i in range(3000)})
+        r.save()
+        seed.stop()
+        s = Server("--dbfilename", "node.rdb", "--key-load-delay", "1000", keep_dir=seed.dir, port=seed.port)
+        s.start(wait=False)
+        try:
+            wait_for_port(s.port, proc=s.proc)
+            raw = Raw(s.port)
+            self.assertEqual(raw.call("GET", "k1"), b"-LOADING Redis is loading the dataset in memory\r\n")
+            info = raw.call("INFO", "persistence").decode()
+            self.assertIn("loading:1\r\n", info)
+            self.assertIn("loading_loaded_perc:", info)
+            self.assertIn("loading_total_bytes:", info)
+            s.wait_loaded()
+            self.assertEqual(raw.call("GET", "k2999"), b"$4\r\n2999\r\n")
+            self.assertIn("Loading: ", s.output())
+            info = s.client().info("persistence")
+            self.assertEqual(info["loading"], 0)
+            self.assertEqual(info["rdb_last_load_keys_loaded"], 3000)
+        finally:
+            s.stop()
+
+    def test_actors_show_a_running_snapshot(self):
+        s = Server("--dbfilename", "node.rdb", "--rdb-key-save-delay", "200").start()
+        try:
+            r = s.client()
+            r.mset({f"k{i}": i for i in range(3000)})
+            r.bgsave()
+            line = ""
+            for _ in range(100):
+                lines = [l for l in s.cli("ACTORS").split("\n") if l.startswith("name=rdb_snapshotter")]
+                if lines:
+                    line = lines[0]
+                    break
+                time.sleep(0.02)
+            self.assertIn("save=rdb", line)
+            self.assertRegex(line, r"keys=\d+/3000")
+            info = r.info("persistence")
+            self.assertEqual(info["rdb_bgsave_in_progress"], 1)
+            self.assertEqual(info["current_save_keys_total"], 3000)
+        finally:
+            s.stop()
 
 
 if __name__ == "__main__":

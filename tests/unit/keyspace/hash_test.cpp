@@ -147,6 +147,16 @@ BOOST_AUTO_TEST_CASE(hincrbyfloat) {
   BOOST_TEST(cmd("hincrbyfloat nokey f 1") == bulk("4"));
 }
 
+BOOST_AUTO_TEST_CASE(hincrbyfloat_propagates_as_hset) {
+  keyspace::effects_buffer fx;
+  ctx.set_effects(&fx);
+  BOOST_TEST(cmd("hincrbyfloat h f 1e3") == bulk("1000"));
+  BOOST_TEST(cmd("hincrbyfloat h f 0.5") == bulk("1000.5"));
+  BOOST_TEST(fx.data == "*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$4\r\n1000\r\n"
+                        "*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$6\r\n1000.5\r\n");
+  ctx.set_effects(nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(listpack_until_the_entries_limit) {
   settings.hash_max_listpack_entries = 4;
   BOOST_TEST(cmd("hset h a 1 b 2 c 3 d 4") == integer(4));

@@ -195,6 +195,37 @@ BOOST_AUTO_TEST_CASE(spop) {
   BOOST_TEST(cmd("exists big") == integer(0));
 }
 
+BOOST_AUTO_TEST_CASE(spop_propagates_what_it_popped) {
+  // As redis-server 7.0.15 writes to its AOF: SREM of the popped member, one SREM per member
+  // inside MULTI/EXEC for a count, DEL when the whole set goes.
+  BOOST_TEST(cmd("sadd one x") == integer(1));
+  BOOST_TEST(cmd("sadd three a b c") == integer(3));
+  BOOST_TEST(cmd("sadd all a b") == integer(2));
+  keyspace::effects_buffer fx;
+  ctx.set_effects(&fx);
+  BOOST_TEST(cmd("spop one") == bulk("x"));
+  BOOST_TEST(fx.data == "*3\r\n$4\r\nSREM\r\n$3\r\none\r\n$1\r\nx\r\n");
+  fx.clear();
+  value two = decode(cmd("spop three 2"));
+  BOOST_REQUIRE(two.elems.size() == 2u);
+  BOOST_TEST(fx.data == "*1\r\n$5\r\nMULTI\r\n*3\r\n$4\r\nSREM\r\n$5\r\nthree\r\n$1\r\n" + two.elems[0].str
+                          + "\r\n*3\r\n$4\r\nSREM\r\n$5\r\nthree\r\n$1\r\n" + two.elems[1].str
+                          + "\r\n*1\r\n$4\r\nEXEC\r\n");
+  BOOST_TEST(fx.ends.size() == 4u);
+  fx.clear();
+  BOOST_TEST(decode(cmd("spop all 5")).elems.size() == 2u);
+  BOOST_TEST(cmd("spop all 0") == arr({}));
+  BOOST_TEST(fx.data == "*2\r\n$3\r\nDEL\r\n$3\r\nall\r\n");
+  fx.clear();
+  // Inside a transaction the caller wraps everything once.
+  ctx.set_in_transaction(true);
+  BOOST_TEST(cmd("sadd three y z") == integer(2));
+  decode(cmd("spop three 2"));
+  BOOST_TEST(fx.ends.size() == 3u); // sadd, SREM, SREM: no MULTI of its own
+  ctx.set_in_transaction(false);
+  ctx.set_effects(nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(srandmember) {
   BOOST_TEST(cmd("srandmember nokey") == nil());
   BOOST_TEST(cmd("srandmember nokey 3") == arr({}));
