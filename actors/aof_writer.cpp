@@ -60,6 +60,15 @@ void fail(self_ptr self, const std::string& what) {
   st.srv->set_aof_error(err);
 }
 
+void clear_error(self_ptr self) {
+  auto& st = self->state;
+  if (st.status.last_error.empty())
+    return;
+  st.status.last_error.clear();
+  st.srv->set_aof_error("");
+  config::log_warning("AOF write error looks solved, Redis can write again.");
+}
+
 // Writes everything produced so far; false on an error (the bytes are kept for a retry).
 bool write_out(self_ptr self) {
   auto& st = self->state;
@@ -83,6 +92,9 @@ bool write_out(self_ptr self) {
     st.dirty = true;
     st.dirty_since = now_ms();
   }
+  // Everything is written: with appendfsync always the error stays until an fsync succeeds too.
+  if (done > 0 && st.policy != "always")
+    clear_error(self);
   return true;
 }
 
@@ -97,11 +109,7 @@ bool fsync_now(self_ptr self) {
   st.dirty = false;
   ++st.status.fsyncs;
   st.status.last_fsync_ms = now_ms();
-  if (!st.status.last_error.empty()) {
-    st.status.last_error.clear();
-    st.srv->set_aof_error("");
-    config::log_warning("AOF write error looks solved, Redis can write again.");
-  }
+  clear_error(self);
   return true;
 }
 
@@ -304,10 +312,22 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
 
 caf::expected<aof_writer_actor> spawn_aof_writer(caf::actor_system& sys, server& srv, const std::string& path,
                                                  const std::string& seal) {
+  struct stat before {};
+  bool existed = ::stat(path.c_str(), &before) == 0;
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
     return caf::make_error(caf::sec::runtime_error,
                            "Can't open the append-only file " + path + ": " + std::strerror(errno));
+  if (!existed) {
+    // A new file: its directory entry must reach the disk too, or an fsynced write may vanish
+    // with the whole file after a power loss.
+    std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+    int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+  }
   return sys.spawn<caf::detached>(aof_writer, &srv, path, fd, seal);
 }
 

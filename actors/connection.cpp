@@ -127,7 +127,7 @@ void add_to_batch(connection_ptr self, uint16_t range, int cmd) {
   c.first_arg = static_cast<uint32_t>(b.arg_ends.size());
   c.argc = static_cast<uint32_t>(st.args.size());
   c.cmd = static_cast<uint16_t>(cmd);
-  c.db = static_cast<uint8_t>(st.sess.db());
+  c.db = static_cast<uint32_t>(st.sess.db());
   c.resp = static_cast<uint8_t>(st.sess.resp());
   for (auto a : st.args) {
     b.data.append(a.data(), a.size());
@@ -181,6 +181,7 @@ void run_locked(connection_ptr self) {
   bool blocking = command_table::instance().at(st.deferred_cmd).has(protocol::cmd_blocking);
   ctx.set_blocking_allowed(blocking);
   ctx.set_block_retry(st.block_deadline_ms != 0); // polling again: a key of another type waits on
+  ctx.set_writes_refused(st.srv->write_fence.load());
   try {
     keyspace::execute(ctx, st.deferred_cmd);
   } catch (const std::exception& e) {
@@ -225,7 +226,7 @@ void run_deferred(connection_ptr self) {
     batch_command c;
     c.argc = static_cast<uint32_t>(st.deferred.size());
     c.cmd = static_cast<uint16_t>(cmd);
-    c.db = static_cast<uint8_t>(st.sess.db());
+    c.db = static_cast<uint32_t>(st.sess.db());
     c.resp = static_cast<uint8_t>(st.sess.resp());
     c.flags = batch_command::may_block;
     for (auto& a : st.deferred) {

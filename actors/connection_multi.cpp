@@ -294,6 +294,7 @@ void run_exec_locked(connection_ptr self) {
   ctx.set_client(static_cast<uint64_t>(st.sess.info.id));
   ctx.set_blocking_allowed(false);
   ctx.set_in_transaction(true); // one MULTI/EXEC around the whole transaction (below)
+  ctx.set_writes_refused(st.srv->write_fence.load());
   keyspace::effects_buffer effects;
   if (st.srv->aof_enabled)
     ctx.set_effects(&effects);

@@ -22,6 +22,7 @@ using slot_range_actor = caf::typed_actor<
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,  // release, with the command's counters
   caf::replies_to<stats_atom>::with<slot_range_report>,
   caf::reacts_to<reset_atom>,                             // CONFIG RESETSTAT
+  caf::reacts_to<saved_atom, uint64_t>,                   // a save of its data from this many changes on
   caf::reacts_to<expire_atom>,                            // active expiry tick
   caf::reacts_to<unwatch_atom, int64_t>,                  // UNWATCH / DISCARD / disconnect of a client
   caf::reacts_to<btimeout_atom, uint64_t>,                // a blocked client's timeout

@@ -52,8 +52,8 @@ using saved_atom = caf::atom_constant<caf::atom("saved")>;
 struct batch_command {
   uint32_t first_arg = 0;
   uint32_t argc = 0;
+  uint32_t db = 0;
   uint16_t cmd = 0;   // command-table id
-  uint8_t db = 0;
   uint8_t resp = 2;
   uint8_t flags = 0;  // may_block
   static constexpr uint8_t may_block = 1;
@@ -96,7 +96,7 @@ typename Inspector::result_type inspect(Inspector& f, reply_batch& x) {
 struct aof_effects {
   uint32_t source = 0;
   std::string data;
-  std::vector<std::pair<uint32_t, uint8_t>> ends;   // (end offset, db) per command
+  std::vector<std::pair<uint32_t, uint32_t>> ends;   // (end offset, db) per command
   bool hold = false;
   caf::strong_actor_ptr conn;                        // a connection_actor
   reply_batch reply;
@@ -113,12 +113,13 @@ typename Inspector::result_type inspect(Inspector& f, aof_effects& x) {
 struct snapshot_begin {
   uint64_t id = 0;
   bool aof_rewrite = false;         // also marks the start in the effects stream to the aof_writer
+  bool final = false;               // SHUTDOWN's last snapshot: no write may follow it
   caf::strong_actor_ptr snapshotter;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot_begin& x) {
-  return f(caf::meta::type_name("snapshot_begin"), x.id, x.aof_rewrite);
+  return f(caf::meta::type_name("snapshot_begin"), x.id, x.aof_rewrite, x.final);
 }
 
 // Key records a slot_range serialized, per database; `done` with its last chunk.
@@ -129,11 +130,13 @@ struct snapshot_chunk {
   bool done = false;
   uint64_t keys = 0;    // serialized so far by this slot_range
   uint64_t total = 0;   // keys this slot_range held at the snapshot point
+  uint64_t dirty_at_start = 0;   // this slot_range's change counter at the snapshot point
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot_chunk& x) {
-  return f(caf::meta::type_name("snapshot_chunk"), x.id, x.source, x.records, x.done, x.keys, x.total);
+  return f(caf::meta::type_name("snapshot_chunk"), x.id, x.source, x.records, x.done, x.keys, x.total,
+           x.dirty_at_start);
 }
 
 // What to snapshot into: an RDB file, or the base of a rewritten AOF.
@@ -141,12 +144,13 @@ struct save_request {
   bool aof_rewrite = false;
   bool background = true;       // BGSAVE / BGREWRITEAOF answer at once; SAVE waits
   bool schedule = false;        // BGSAVE SCHEDULE: run after an AOF rewrite in progress
+  bool final = false;           // SHUTDOWN's: writes are refused from its snapshot point on
   std::string reason;           // for the log
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, save_request& x) {
-  return f(caf::meta::type_name("save_request"), x.aof_rewrite, x.background, x.schedule, x.reason);
+  return f(caf::meta::type_name("save_request"), x.aof_rewrite, x.background, x.schedule, x.final, x.reason);
 }
 
 struct save_result {
@@ -157,12 +161,13 @@ struct save_result {
   uint64_t bytes = 0;
   int64_t started_ms = 0;
   int64_t finished_ms = 0;
+  std::vector<uint64_t> dirty_at_start;   // per slot_range: subtracted from its counter once saved
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, save_result& x) {
   return f(caf::meta::type_name("save_result"), x.aof_rewrite, x.ok, x.error, x.keys, x.bytes, x.started_ms,
-           x.finished_ms);
+           x.finished_ms, x.dirty_at_start);
 }
 
 // A slot_range's figures for INFO.

@@ -32,6 +32,7 @@ struct node_state {
   caf::response_promise shutdown_promise;
   shutdown_request pending_shutdown;
   bool shutdown_waits_for_save = false;
+  bool final_running = false;   // SHUTDOWN's own snapshot runs (not an older one it waits out)
   uint64_t aof_base_size = 0;
 };
 
@@ -50,7 +51,7 @@ void set_scheduled(self_ptr self, bool aof_rewrite, bool v) {
 }
 
 // Starts a snapshot now, or schedules it after the one running (false: scheduled).
-bool start(self_ptr self, bool aof_rewrite, const std::string& reason) {
+bool start(self_ptr self, bool aof_rewrite, const std::string& reason, bool final = false) {
   auto& st = self->state;
   if (busy(self)) {
     set_scheduled(self, aof_rewrite, true);
@@ -69,6 +70,9 @@ bool start(self_ptr self, bool aof_rewrite, const std::string& reason) {
   save_request req;
   req.aof_rewrite = aof_rewrite;
   req.reason = reason;
+  req.final = final;
+  if (final)
+    st.final_running = true;
   if (!reason.empty())
     config::log_notice(reason);
   config::log_notice(aof_rewrite ? "Background append only file rewriting started"
@@ -111,8 +115,9 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
       st.pending_shutdown = req;
       st.shutdown_promise = self->make_response_promise<std::string>();
       st.shutdown_waits_for_save = true;
-      if (!st.rdb_running)
-        start(self, false, "");   // after an AOF rewrite in progress, if any
+      // A snapshot of its own, taken now: not a BGSAVE already running, which began earlier.
+      if (!busy(self))
+        start(self, false, "", true);
       return st.shutdown_promise;
     },
     [=](save_request& req) -> caf::result<std::string> {
@@ -173,6 +178,9 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
         st.srv->bgsave_ok = res.ok;
         st.srv->rdb_last_bgsave_secs = secs;
         if (res.ok) {
+          auto& ranges = st.srv->routing->ranges;
+          for (size_t i = 0; i < ranges.size() && i < res.dirty_at_start.size(); ++i)
+            self->send(ranges[i], saved_atom::value, res.dirty_at_start[i]);
           st.srv->lastsave = res.finished_ms / 1000;
           ++st.srv->rdb_saves;
           config::log_notice("DB saved on disk");
@@ -189,15 +197,21 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
         it->promise.deliver(res.ok ? std::string("+OK") : std::string("-ERR " + res.error));
         it = st.waiting.erase(it);
       }
-      if (!res.aof_rewrite && st.shutdown_waits_for_save) {
+      if (st.shutdown_waits_for_save) {
+        if (!st.final_running) {
+          start(self, false, "", true);   // what ran before SHUTDOWN is over: now its own
+          return;
+        }
+        st.final_running = false;
         st.shutdown_waits_for_save = false;
         if (res.ok || st.pending_shutdown.force) {
           finish_shutdown(self);
-        } else {
-          config::log_warning("Error trying to save the DB, can't exit.");
-          st.stopping = false;
-          st.shutdown_promise.deliver(std::string("ERR Errors trying to SHUTDOWN. Check logs."));
+          return;
         }
+        config::log_warning("Error trying to save the DB, can't exit.");
+        st.stopping = false;
+        st.srv->write_fence.store(false);
+        st.shutdown_promise.deliver(std::string("ERR Errors trying to SHUTDOWN. Check logs."));
       }
       // What waited for this snapshot to end: the other kind first, then a repeat of this kind.
       if (st.rdb_scheduled && !st.rdb_running && !st.aof_running)

@@ -4,6 +4,8 @@
 // into an LZ4-framed RDB: a temporary file, fsynced and renamed over the target. For an AOF rewrite
 // the RDB becomes the base of the new AOF, and the aof_writer appends what happened meanwhile.
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +40,7 @@ struct snap_state {
   uint64_t handled = 0;
   std::string actor_name;
   std::vector<uint64_t> keys_by_range, total_by_range;   // progress, per slot_range
+  std::vector<uint64_t> dirty_by_range;                   // change counters at the snapshot point
   std::deque<snapshot_chunk> backlog;                      // rdb-key-save-delay only
   bool pacing = false;                                     // a delayed step_atom is on its way
 };
@@ -83,6 +86,7 @@ void finish(self_ptr self) {
   res.keys = st.status.keys;
   res.bytes = st.status.bytes;
   res.started_ms = st.status.started_ms;
+  res.dirty_at_start = st.dirty_by_range;
   auto report = [self](save_result res) {
     auto& st = self->state;
     res.finished_ms = now_ms();
@@ -166,6 +170,7 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
   st.status.started_ms = now_ms();
   st.keys_by_range.assign(st.status.ranges, 0);
   st.total_by_range.assign(st.status.ranges, 0);
+  st.dirty_by_range.assign(st.status.ranges, 0);
   st.actor_name = "rdb_snapshotter:" + std::to_string(id);
   srv->directory.add(st.actor_name, "rdb_snapshotter", caf::actor_cast<status_handle>(self));
   self->attach_functor([srv, name = st.actor_name] { srv->directory.remove(name); });
@@ -193,6 +198,10 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
       [](status_atom) { return actor_status{}; },
     };
   }
+  // The compression and the writes run on this actor's own thread; at a lower priority, so that
+  // on a busy machine they wait rather than the I/O threads that serve clients (as Redis's
+  // forked child competes with the parent only through the scheduler).
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
   st.rdb->begin();
   if (req.aof_rewrite)
     self->send(srv->aof, rewrite_atom::value, id, st.status.ranges);
@@ -210,6 +219,7 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
       snapshot_begin b;
       b.id = st.status.id;
       b.aof_rewrite = st.req.aof_rewrite;
+      b.final = st.req.final;
       b.snapshotter = caf::actor_cast<caf::strong_actor_ptr>(self);
       for (auto& r : ranges) {
         self->send(r, b);
@@ -223,6 +233,7 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
         st.status.keys_total += c.total - st.total_by_range[c.source];
         st.total_by_range[c.source] = c.total;
         st.srv->save_keys_total = st.status.keys_total;
+        st.dirty_by_range[c.source] = c.dirty_at_start;
       }
       // rdb-key-save-delay (hidden, as in Redis): microseconds per key, to watch a save in
       // progress. Chunks wait in a backlog, each processed after the previous one's delay;

@@ -56,6 +56,9 @@ struct server {
   int64_t loading_start_ms = 0;
   // Persistence errors that stop writes (MISCONF), set by the aof_writer / rdb_snapshotter.
   std::atomic<bool> aof_ok{true};
+  // Set by the slot_ranges as SHUTDOWN's final snapshot begins: from then on writes are refused
+  // (the snapshot could not hold them); cleared if that save fails and the node goes on.
+  std::atomic<bool> write_fence{false};
   std::atomic<bool> bgsave_ok{true};
   std::atomic<bool> bgsave_in_progress{false}, aof_rewrite_in_progress{false};
   std::atomic<bool> aof_last_rewrite_ok{true};

@@ -23,7 +23,7 @@ using slot_range_broker = caf::io::typed_broker<
   caf::reacts_to<command_batch>, caf::reacts_to<lock_atom, uint64_t>,
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,
   caf::replies_to<stats_atom>::with<slot_range_report>,
-  caf::reacts_to<reset_atom>, caf::reacts_to<expire_atom>, caf::reacts_to<unwatch_atom, int64_t>,
+  caf::reacts_to<reset_atom>, caf::reacts_to<saved_atom, uint64_t>, caf::reacts_to<expire_atom>, caf::reacts_to<unwatch_atom, int64_t>,
   caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<snapshot_begin>, caf::reacts_to<step_atom, uint64_t>,
   caf::replies_to<status_atom>::with<actor_status>>;
 
@@ -71,6 +71,7 @@ struct slot_range_state {
   // A snapshot in progress: serialized a chunk at a time after each batch, or when idle.
   std::unique_ptr<persistence::slot_range_snapshot> snapshot;
   uint64_t snapshot_id = 0;
+  uint64_t dirty_at_snapshot = 0;
   rdb_snapshotter_actor snapshotter;
   bool step_scheduled = false;
 };
@@ -131,6 +132,7 @@ bool run_command(self_ptr self, const batch_command& c, int64_t client, protocol
   st.ctx->begin(c.db, st.args, w, now);
   st.ctx->set_client(static_cast<uint64_t>(client));
   st.ctx->set_blocking_allowed((c.flags & batch_command::may_block) != 0);
+  st.ctx->set_writes_refused(st.srv->write_fence.load(std::memory_order_relaxed));
   try {
     keyspace::execute(*st.ctx, c.cmd);
   } catch (const std::bad_alloc&) {
@@ -199,8 +201,9 @@ void snapshot_step(self_ptr self) {
   auto& st = self->state;
   if (!st.snapshot)
     return;
-  // A step stays short (about a millisecond): the I/O thread it runs on serves connections too.
-  bool more = st.snapshot->step(1000, 512 * 1024);
+  // A step stays short (a few hundred microseconds): the I/O thread it runs on serves connections
+  // too, and every slot_range of the node takes its steps on it.
+  bool more = st.snapshot->step(200, 128 * 1024);
   snapshot_chunk c;
   c.id = st.snapshot_id;
   c.source = st.index;
@@ -209,6 +212,7 @@ void snapshot_step(self_ptr self) {
   c.done = !more;
   c.keys = st.snapshot->keys();
   c.total = st.snapshot->total();
+  c.dirty_at_start = st.dirty_at_snapshot;
   self->send(st.snapshotter, std::move(c));
   if (!more) {
     st.events->snapshot = nullptr;
@@ -264,6 +268,8 @@ void start_snapshot(self_ptr self, snapshot_begin& b) {
   opts.checksum = st.srv->cfg->get_bool("rdbchecksum");
   st.snapshot = std::make_unique<persistence::slot_range_snapshot>(*st.srv->data, st.first, st.last, opts);
   st.snapshot_id = b.id;
+  if (b.final)
+    st.srv->write_fence.store(true);
   st.snapshotter = caf::actor_cast<rdb_snapshotter_actor>(b.snapshotter);
   st.events->snapshot = st.snapshot.get();
   if (b.aof_rewrite) {
@@ -274,7 +280,8 @@ void start_snapshot(self_ptr self, snapshot_begin& b) {
     m.rewrite_marker = b.id;
     self->send(st.srv->aof, std::move(m));
   } else {
-    st.stats.dirty = 0; // rdb_changes_since_last_save counts from the snapshot's start
+    // rdb_changes_since_last_save counts from the snapshot's start once the save succeeded.
+    st.dirty_at_snapshot = st.stats.dirty;
   }
   if (!st.step_scheduled) {
     st.step_scheduled = true;
@@ -391,6 +398,11 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
     [=](stats_atom) -> slot_range_report {
       ++self->state.handled;
       return make_report(self);
+    },
+    [=](saved_atom, uint64_t dirty_at_start) {
+      auto& st = self->state;
+      ++st.handled;
+      st.stats.dirty -= std::min(st.stats.dirty, dirty_at_start);
     },
     [=](reset_atom) {
       auto& st = self->state;

@@ -31,7 +31,12 @@ void execute(exec_context& ctx, int cmd) {
     ctx.out().error("ERR unknown command");
     return;
   }
-  ctx.set_command_name(protocol::command_table::instance().at(cmd).display_name);
+  const auto& spec = protocol::command_table::instance().at(cmd);
+  if (ctx.writes_refused() && spec.has(protocol::cmd_write)) {
+    ctx.out().error("ERR Troupe is shutting down: writes are refused while its final snapshot is taken");
+    return;
+  }
+  ctx.set_command_name(spec.display_name);
   ctx.begin_command();
   c->fn(ctx);
   ctx.end_command();

@@ -43,13 +43,13 @@ void effects_buffer::add(int db, const std::vector<std::string_view>& args) {
   w.array(args.size());
   for (auto a : args)
     w.bulk(a);
-  ends.emplace_back(static_cast<uint32_t>(data.size()), static_cast<uint8_t>(db));
+  ends.emplace_back(static_cast<uint32_t>(data.size()), static_cast<uint32_t>(db));
 }
 
 void effects_buffer::wrap_in_multi(size_t first) {
   if (first >= ends.size())
     return;
-  uint8_t db = ends[first].second;
+  uint32_t db = ends[first].second;
   std::string multi;
   protocol::resp_writer(multi).array(1);
   protocol::resp_writer(multi).bulk("MULTI");

@@ -57,7 +57,7 @@ struct keyspace_settings {
 // each tagged with its database, in execution order.
 struct effects_buffer {
   std::string data;
-  std::vector<std::pair<uint32_t, uint8_t>> ends;   // (end offset in data, db) per command
+  std::vector<std::pair<uint32_t, uint32_t>> ends;   // (end offset in data, db) per command
   bool empty() const { return ends.empty(); }
   void clear() {
     data.clear();
@@ -219,6 +219,9 @@ public:
   // timeout had expired (a null array). timeout_ms 0 means forever.
   bool blocking_allowed() const { return blocking_allowed_; }
   void set_blocking_allowed(bool v) { blocking_allowed_ = v; }
+  // Write commands get an error instead of running (the node is taking its final snapshot).
+  bool writes_refused() const { return writes_refused_; }
+  void set_writes_refused(bool v) { writes_refused_ = v; }
   void block(int64_t timeout_ms) {
     blocked_ = true;
     block_timeout_ms_ = timeout_ms;
@@ -277,6 +280,7 @@ private:
   bool in_transaction_ = false;
   uint64_t dirty_at_start_ = 0;
   bool blocking_allowed_ = true;
+  bool writes_refused_ = false;
   bool blocked_ = false;
   bool block_retry_ = false;
   std::string ready_key_;

@@ -152,6 +152,19 @@ class Aof(unittest.TestCase):
         finally:
             again.stop()
 
+    def test_databases_past_255_replay_into_their_own_db(self):
+        s = aof_server("--databases", "300").start()
+        s.client(db=299).set("k", "in 299")
+        s.client(db=43).set("k", "in 43")
+        s.stop()
+        again = aof_server("--databases", "300", keep_dir=s.dir, port=s.port).start()
+        try:
+            self.assertEqual(again.client(db=299).get("k"), "in 299")
+            self.assertEqual(again.client(db=43).get("k"), "in 43")
+            self.assertEqual(again.client(db=43).dbsize(), 1)
+        finally:
+            again.stop()
+
     def test_torn_tail_is_cut_and_corruption_stops_the_start(self):
         s = aof_server("--appendfsync", "always").start()
         r = s.client()
@@ -417,6 +430,73 @@ class Rdb(unittest.TestCase):
         finally:
             s.stop()
 
+    def test_save_point_retries_after_a_failed_bgsave(self):
+        # A failed BGSAVE leaves the changes counted: the save point tries again (after 5 s, as
+        # Redis) and, once the directory is back, the save works and writes are accepted again.
+        s = Server("--dbfilename", "node.rdb", "--save", "1 1", "--enable-protected-configs", "yes").start()
+        try:
+            r = s.client()
+            sub = os.path.join(s.dir, "sub")
+            os.mkdir(sub)
+            r.config_set("dir", sub)
+            shutil.rmtree(sub)
+            r.set("k", "v")
+            self.assertTrue(wait_until(lambda: info_field(r, "persistence", "rdb_last_bgsave_status") == "err"))
+            self.assertGreaterEqual(int(info_field(r, "persistence", "rdb_changes_since_last_save")), 1)
+            os.mkdir(sub)
+            r.config_set("dir", sub)
+            self.assertTrue(wait_until(lambda: info_field(r, "persistence", "rdb_last_bgsave_status") == "ok",
+                                       timeout=15))
+            self.assertEqual(int(info_field(r, "persistence", "rdb_changes_since_last_save")), 0)
+            self.assertEqual(r.set("k", "w"), True)
+            self.assertTrue(os.path.exists(os.path.join(sub, "node.rdb")))
+        finally:
+            s.stop()
+
+    def test_shutdown_saves_every_acknowledged_write(self):
+        # SHUTDOWN SAVE while a slow BGSAVE runs and a client keeps writing: the final RDB is a
+        # snapshot of its own (not the BGSAVE's older one) and holds every write that got an OK.
+        s = Server("--dbfilename", "node.rdb", "--rdb-key-save-delay", "200").start()
+        r = s.client()
+        r.mset({f"k{i}": i for i in range(3000)})
+        r.bgsave()
+        r.set("after_bgsave", "1")
+        last = {"acked": -1}
+        stop = threading.Event()
+
+        def writer():
+            c = s.client(socket_timeout=10)
+            i = 0
+            while not stop.is_set():
+                try:
+                    c.set("counter", i)
+                    last["acked"] = i
+                except redis.ResponseError as e:
+                    self.assertIn("shutting down", str(e))
+                except (redis.ConnectionError, OSError):
+                    return
+                i += 1
+
+        t = threading.Thread(target=writer)
+        t.start()
+        time.sleep(0.2)
+        try:
+            s.client().shutdown(save=True)
+        except redis.ConnectionError:
+            pass
+        s.proc.wait(30)
+        stop.set()
+        t.join()
+        self.assertGreater(last["acked"], 0)
+        again = Server("--dbfilename", "node.rdb", keep_dir=s.dir, port=s.port).start()
+        try:
+            r = again.client()
+            self.assertEqual(r.get("after_bgsave"), "1")
+            self.assertEqual(int(r.get("counter")), last["acked"])
+            self.assertEqual(r.dbsize(), 3002)
+        finally:
+            again.stop()
+
     def test_save_points_and_shutdown_save(self):
         s = Server("--dbfilename", "node.rdb", "--save", "1 1").start()
         r = s.client()
@@ -488,7 +568,7 @@ class Rdb(unittest.TestCase):
 
 def file_size_limit(n):
     """A child-process file size limit: writes past n bytes fail with EFBIG, as on a full disk."""
-    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (n, resource.RLIM_INFINITY))
 
 
 class Faults(unittest.TestCase):
@@ -519,6 +599,31 @@ class Faults(unittest.TestCase):
             self.assertIsNone(r.get("later"))
         finally:
             again.stop()
+
+    def test_writes_resume_once_the_disk_has_room_again(self):
+        for policy in ("no", "everysec", "always"):
+            with self.subTest(appendfsync=policy):
+                s = aof_server("--appendfsync", policy, preexec=file_size_limit(64 * 1024)).start()
+                try:
+                    r = s.client()
+                    refused = None
+                    for i in range(20000):
+                        try:
+                            r.set(f"k{i}", os.urandom(100).hex())
+                        except redis.ResponseError as e:
+                            refused = str(e)
+                            break
+                        if policy != "always" and i % 100 == 0:
+                            time.sleep(0.01)   # the writer catches up and finds the disk full
+                    self.assertTrue(refused and refused.startswith("MISCONF "), refused)
+                    resource.prlimit(s.proc.pid, resource.RLIMIT_FSIZE,
+                                     (resource.RLIM_INFINITY, resource.RLIM_INFINITY))   # the soft limit only
+                    self.assertTrue(wait_until(lambda: r.info("persistence")["aof_last_write_status"] == "ok",
+                                               timeout=10))
+                    self.assertEqual(r.set("after", "1"), True)
+                    self.assertIn("AOF write error looks solved", s.output())
+                finally:
+                    s.stop()
 
     def test_full_disk_fails_bgsave_with_misconf(self):
         s = Server("--dbfilename", "node.rdb", "--save", "3600 1", "--rdbcompression", "no",
