@@ -162,6 +162,7 @@ void load(caf::actor_system* sys, server* srv) {
     persistence::aof_load_options opts;
     opts.load_truncated = cfg.get_bool("aof-load-truncated");
     opts.rdb.databases = srv->data->count();
+    opts.rdb.settings = srv->keyspace_settings();   // encodings chosen by this node's thresholds
     opts.file_progress = &srv->loading_loaded;
     auto r = persistence::load_aof_file(aof_path, handler, opts);
     if (!r.ok())
@@ -183,6 +184,7 @@ void load(caf::actor_system* sys, server* srv) {
     loading_sink sink(*srv->data, now_ms(), cfg.get_int("key-load-delay"));
     persistence::rdb_parser_options opts;
     opts.databases = srv->data->count();
+    opts.settings = srv->keyspace_settings();
     opts.verify_checksum = cfg.get_bool("rdbchecksum");
     opts.file_progress = &srv->loading_loaded;
     auto r = persistence::load_rdb_file(rdb_path, sink, opts);

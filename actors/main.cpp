@@ -294,23 +294,11 @@ int main(int argc, char** argv) {
       unlink(srv.pidfile.c_str());
     }
     config::log_warning("Troupe is now ready to exit, bye bye...");
-    // Stop every actor; give them a moment, then leave regardless.
-    std::thread([] {
-      std::this_thread::sleep_for(std::chrono::seconds(3));
-      std::_Exit(0);
-    }).detach();
-    caf::anon_send_exit(srv.listener, caf::exit_reason::user_shutdown);
-    for (auto& r : srv.routing->ranges)
-      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(srv.node, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(srv.pubsub, caf::exit_reason::user_shutdown);
-    if (srv.aof_enabled && srv.aof)
-      caf::anon_send_exit(srv.aof, caf::exit_reason::user_shutdown);
-    if (cluster) {
-      caf::anon_send_exit(srv.cluster, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
-    }
-    caf::anon_send_exit(srv.inspector, caf::exit_reason::user_shutdown);
+    // Everything that must outlive the process is on disk (the final snapshot, the AOF flushed and
+    // fsynced, nodes.conf written as it changed): leave now, as redis-server does, rather than
+    // wait for every connection actor to wind down (the actor system's destructor would).
+    std::fflush(nullptr);
+    std::_Exit(0);
   }
   std::_Exit(0);
 }

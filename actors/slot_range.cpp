@@ -252,6 +252,10 @@ void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) 
       continue;
     }
     r.ends.push_back(static_cast<uint32_t>(r.out.size()));
+    // Clients blocked on a key this command filled are served before the next command runs, as
+    // Redis serves them after each command (a pipelined RPUSH a; RPUSH b: the first wakes them).
+    if (!st.waiters.empty())
+      serve_ready(self);
   }
   st.commands += b.cmds.size();
   if (!parked)

@@ -255,6 +255,10 @@ bool hash_value::set(std::string_view field, std::string_view value, const keysp
     int64_t off = lp_find(field);
     if (off >= 0) {
       lp_replace_value(static_cast<uint32_t>(off), value);
+      // As Redis: the entries limit is checked after every set, an update too (it may have been
+      // lowered since the hash was built).
+      if (static_cast<int64_t>(count_) > s.hash_max_listpack_entries)
+        convert_to_hashtable();
       return false;
     }
     lp_append(field, value);

@@ -24,7 +24,7 @@ bool parse_block_timeout(exec_context& c, std::string_view arg, int64_t& ms) {
   if (!(v < 9223372036854775807.0L) || v <= -9223372036854775807.0L)
     t = LLONG_MIN; // what the conversion yields on the machines Redis runs on
   else
-    t = static_cast<int64_t>(v);
+    t = static_cast<int64_t>(std::ceil(v));   // as Redis: 0.0001 s waits 1 ms, not forever
   if (t < 0) {
     c.out().error("ERR timeout is negative");
     return false;

@@ -150,7 +150,16 @@ void spop_with_count(exec_context& c) {
     c.propagate({"DEL", key}); // as Redis 7.0 propagates popping the whole set
     return;
   }
+  size_t remaining = s->size() - static_cast<size_t>(count);
   std::vector<std::string> popped = s->pop_random(c.rng(), static_cast<size_t>(count));
+  if (remaining * 5 <= static_cast<size_t>(count) && s->encoding() != venc::intset) {
+    // As Redis when it pops most of a set: what is left goes into a new set, whose encoding
+    // starts over (a few integers left of a large set are an intset again).
+    auto fresh = std::make_unique<set_value>();
+    s->for_each([&](std::string_view m) { fresh->add(m, c.settings()); });
+    c.replace(e, make_collection_entry(key, hash_key(key), vtype::set, std::move(fresh),
+                                       e->has_expire() ? e->expire() : -1));
+  }
   c.out().set(popped.size());
   for (auto& m : popped)
     c.out().bulk(m);

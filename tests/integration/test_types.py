@@ -451,9 +451,8 @@ class Blocking(SideBySide):
         self.assertEqual(replies[0], b"-ERR timeout is negative\r\n")
         self.assertEqual(replies[16], b"-ERR timeout is not a float or out of range\r\n")
 
-    @unittest.expectedFailure
     def test_a_timeout_of_a_millisecond_or_less_still_times_out(self):
-        # Troupe difference: BLPOP q 0.001 (or 0.0001, 1e-10: any timeout of at most one millisecond)
+        # Troupe used to differ here (fixed): BLPOP q 0.001 (or 0.0001, 1e-10: any timeout of at most one millisecond)
         # blocks forever in troupe; redis-server rounds the timeout up to 1 ms and replies *-1.
         def scenario(s):
             out = []
@@ -465,9 +464,8 @@ class Blocking(SideBySide):
             return out
         self.same(scenario, [NIL2, True, NIL2, NIL2] * 3)
 
-    @unittest.expectedFailure
     def test_pipelined_pushes_serve_the_blocked_clients_after_each_command(self):
-        # Troupe difference: troupe serves the blocked clients only after the whole pipelined batch, where
+        # Troupe used to differ here (fixed): troupe serves the blocked clients only after the whole pipelined batch, where
         # redis-server serves them after each command. With two clients blocked on q, RPUSH q a / RPUSH q b /
         # RPUSH q c in one write gets :1 :1 :1 from redis-server and :1 :2 :3 from troupe. With a BLPOP and a
         # BRPOP waiting on q2, LPUSH q2 x y z / LLEN q2 / RPUSH q2 t gets :3 :1 :2 and the BRPOP client gets
@@ -731,9 +729,8 @@ class Encodings(SideBySide):
         self.assertIn(b"$6\r\nembstr\r\n", replies)
         self.assertIn(b"$3\r\nraw\r\n", replies)
 
-    @unittest.expectedFailure
     def test_incrbyfloat_with_an_integral_result_is_embstr(self):
-        # Troupe difference: SET c 2.5, INCRBYFLOAT c 0.5 -> "3"; OBJECT ENCODING c is "embstr" in
+        # Troupe used to differ here (fixed): SET c 2.5, INCRBYFLOAT c 0.5 -> "3"; OBJECT ENCODING c is "embstr" in
         # redis-server (INCRBYFLOAT stores the formatted string as is) and "int" in troupe.
         self.script([("SET", "c", "2.5"), ("INCRBYFLOAT", "c", "0.5"), self.enc("c"),
                      ("SET", "d", "1"), ("INCRBYFLOAT", "d", "1"), self.enc("d")])
@@ -782,9 +779,8 @@ class Encodings(SideBySide):
         self.assertEqual(replies[1], b"$6\r\nintset\r\n")
         self.assertIn(b"$9\r\nhashtable\r\n", replies)
 
-    @unittest.expectedFailure
     def test_spop_with_a_large_count_leaves_an_intset(self):
-        # Troupe difference: SPOP key count that leaves fewer than count/5 elements rebuilds the remainder;
+        # Troupe used to differ here (fixed): SPOP key count that leaves fewer than count/5 elements rebuilds the remainder;
         # redis-server rebuilds it with setTypeCreate, so 5 integers left of 600 are an intset again
         # (OBJECT ENCODING -> "intset"); troupe keeps "hashtable".
         def scenario(s):
@@ -827,9 +823,8 @@ class Encodings(SideBySide):
         self.assertEqual(replies[1], b"$8\r\nlistpack\r\n")
         self.assertIn(b"$9\r\nhashtable\r\n", replies)
 
-    @unittest.expectedFailure
     def test_updating_a_field_of_an_oversized_listpack_hash_converts_it(self):
-        # Troupe difference: a 3-field listpack hash, then CONFIG SET hash-max-listpack-entries 2, then
+        # Troupe used to differ here (fixed): a 3-field listpack hash, then CONFIG SET hash-max-listpack-entries 2, then
         # HSET h a 9 (an existing field): redis-server converts it (OBJECT ENCODING -> "hashtable", its
         # hashTypeSet checks the length after every set); troupe keeps "listpack".
         self.script([("HSET", "h", "a", "1", "b", "2", "c", "3"), ("CONFIG", "SET", "hash-max-listpack-entries", "2"),
@@ -909,9 +904,8 @@ class Encodings(SideBySide):
         self.assertEqual(before[:3], ["hashtable", "hashtable", "skiplist"])
         self.assertEqual(after[:3], ["intset", "listpack", "listpack"])
 
-    @unittest.expectedFailure
     def test_a_large_set_of_integers_stays_a_hashtable_after_an_rdb_restart(self):
-        # Troupe difference: with set-max-intset-entries 4, a set of 6 integers is "hashtable" before SAVE;
+        # Troupe used to differ here (fixed): with set-max-intset-entries 4, a set of 6 integers is "hashtable" before SAVE;
         # after a restart troupe loads it as "intset" (more entries than the limit); redis-server loads it
         # as "hashtable".
         def fill(r):

@@ -563,3 +563,17 @@ BOOST_AUTO_TEST_CASE(random_operations_match_a_model) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(hash_encoding_limits)
+
+BOOST_FIXTURE_TEST_CASE(an_update_converts_a_hash_over_a_lowered_limit, server) {
+  BOOST_TEST(cmd("hset h a 1 b 2 c 3") == integer(3));
+  BOOST_TEST(cmd("object encoding h") == bulk("listpack"));
+  settings.hash_max_listpack_entries = 2;   // CONFIG SET hash-max-listpack-entries 2
+  BOOST_TEST(cmd("object encoding h") == bulk("listpack"));   // nothing converts on its own
+  BOOST_TEST(cmd("hset h a 9") == integer(0));                 // an update of an existing field
+  BOOST_TEST(cmd("object encoding h") == bulk("hashtable"));
+  BOOST_TEST(cmd("hget h a") == bulk("9"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -554,3 +554,24 @@ BOOST_AUTO_TEST_CASE(random_operations_match_a_model) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(set_encodings_after_pops)
+
+BOOST_FIXTURE_TEST_CASE(spop_of_most_of_a_set_rebuilds_the_rest, server) {
+  // 600 integers: a hashtable (over set-max-intset-entries 512). Popping all but 5 leaves a new
+  // set of 5 integers: an intset, as Redis 7.0 rebuilds it. Popping few keeps the hashtable.
+  std::string add = "sadd big";
+  for (int i = 0; i < 600; ++i)
+    add += " " + std::to_string(i);
+  BOOST_TEST(cmd(add) == integer(600));
+  BOOST_TEST(cmd("object encoding big") == bulk("hashtable"));
+  BOOST_TEST(decode(cmd("spop big 10")).elems.size() == 10u);
+  BOOST_TEST(cmd("object encoding big") == bulk("hashtable"));
+  BOOST_TEST(decode(cmd("spop big 585")).elems.size() == 585u);
+  BOOST_TEST(cmd("scard big") == integer(5));
+  BOOST_TEST(cmd("object encoding big") == bulk("intset"));
+  BOOST_TEST(cmd("sadd big x") == integer(1));
+  BOOST_TEST(cmd("object encoding big") == bulk("hashtable"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

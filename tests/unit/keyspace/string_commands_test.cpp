@@ -333,3 +333,15 @@ BOOST_AUTO_TEST_CASE(object_encoding_of_strings) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(string_encodings)
+
+BOOST_FIXTURE_TEST_CASE(incrbyfloat_results_are_strings, server) {
+  BOOST_TEST(cmd("set c 2.5") == simple("OK"));
+  BOOST_TEST(cmd("incrbyfloat c 0.5") == bulk("3"));
+  BOOST_TEST(cmd("object encoding c") == bulk("embstr"));   // as Redis, although "3" reads as an integer
+  BOOST_TEST(cmd("incr c") == integer(4));
+  BOOST_TEST(cmd("object encoding c") == bulk("int"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
