@@ -161,6 +161,40 @@ std::vector<uint16_t> ranges_of(connection_ptr self, const std::vector<std::stri
   return targets;
 }
 
+// Ends a blocking command polled across slot ranges without serving it: its timeout reply, or
+// CLIENT UNBLOCK ... ERROR's error.
+void end_poll(connection_ptr self, bool with_error) {
+  auto& st = self->state;
+  st.block_deadline_ms = 0;
+  st.unblock_requested = 0;
+  st.sess.info.flags = "N";
+  std::string out;
+  resp_writer w(out, st.sess.resp());
+  if (with_error)
+    w.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  else
+    w.null_array();
+  deferred_done(self, out);
+}
+
+// CLIENT UNBLOCK of this client: true if it was blocked.
+bool unblock(connection_ptr self, bool with_error) {
+  auto& st = self->state;
+  if (st.awaiting_blocked && st.sess.info.flags == "b" && st.block_deadline_ms == 0) {
+    // Waiting in its slot_range: the one holding it answers for it (the others ignore this).
+    for (auto& r : st.routing->ranges)
+      self->send(r, unblock_atom::value, st.sess.info.id, with_error);
+    return true;
+  }
+  if (st.block_deadline_ms == 0)
+    return false;
+  if (st.lock_targets.empty())
+    end_poll(self, with_error);   // between two polls
+  else
+    st.unblock_requested = with_error ? 2 : 1;   // in one: answered as it ends
+  return true;
+}
+
 // Runs the deferred data command here, under the locks just granted.
 void run_locked(connection_ptr self) {
   auto& st = self->state;
@@ -193,17 +227,17 @@ void run_locked(connection_ptr self) {
     // their slot_range and are served in arrival order instead).
     if (st.block_deadline_ms == 0)
       st.block_deadline_ms = ctx.block_timeout_ms() > 0 ? now + ctx.block_timeout_ms() : -1;
-    if (st.block_deadline_ms > 0 && now >= st.block_deadline_ms) {
-      st.block_deadline_ms = 0;
-      std::string nil;
-      resp_writer(nil, st.sess.resp()).null_array();
-      deferred_done(self, nil);
+    if (st.unblock_requested != 0 || (st.block_deadline_ms > 0 && now >= st.block_deadline_ms)) {
+      end_poll(self, st.unblock_requested == 2);
       return;
     }
+    st.sess.info.flags = "b";
     self->delayed_send(self, std::chrono::milliseconds(10), btimeout_atom::value, st.segment);
     return;
   }
   st.block_deadline_ms = 0;
+  st.unblock_requested = 0;
+  st.sess.info.flags = "N";
   if (!later)
     deferred_done(self, out);
 }
@@ -749,6 +783,8 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
       ++st.handled;
       if (!req.filter.matches(refreshed_info(self), req.requester, now_ms()))
         return false;
+      if (req.unblock != 0)
+        return unblock(self, req.unblock == 2);
       if (st.sess.info.id == req.requester) {
         st.close_after_flush = true;
       } else {

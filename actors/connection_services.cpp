@@ -135,6 +135,42 @@ void client_kill(connection_ptr self, const std::vector<std::string>& a) {
   });
 }
 
+// CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: the client blocked in BLPOP & co. gets its timeout reply
+// (or -UNBLOCKED); 1 if there was such a blocked client, else 0.
+void client_unblock(connection_ptr self, const std::vector<std::string>& a) {
+  auto& st = self->state;
+  kill_request req;
+  std::string out;
+  resp_writer w(out);
+  if (a.size() > 4) {
+    w.error("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+    deferred_done(self, std::move(out));
+    return;
+  }
+  if (!protocol::parse_int64(a[2], req.filter.id)) {
+    w.error("ERR value is not an integer or out of range");
+    deferred_done(self, std::move(out));
+    return;
+  }
+  req.unblock = 1;
+  if (a.size() > 3) {
+    if (protocol::iequals(a[3], "error")) {
+      req.unblock = 2;
+    } else if (!protocol::iequals(a[3], "timeout")) {
+      w.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      deferred_done(self, std::move(out));
+      return;
+    }
+  }
+  req.filter.skipme = false;
+  req.requester = st.sess.info.id;
+  self->request(st.srv->listener, caf::infinite, kill_atom::value, req).then([=](int64_t n) {
+    std::string out;
+    resp_writer(out).integer(n > 0 ? 1 : 0);
+    deferred_done(self, std::move(out));
+  });
+}
+
 void client_info(connection_ptr self, const args_t&, resp_writer& w) {
   w.verbatim(refreshed_info(self).format(now_ms()) + "\n");
 }
@@ -395,6 +431,7 @@ struct services_table {
     async("info", info);
     async("client|list", client_list);
     async("client|kill", client_kill);
+    async("client|unblock", client_unblock);
     sync("client|info", client_info);
     sync("config|get", config_get);
     sync("config|set", config_set);

@@ -25,6 +25,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using reset_atom = caf::atom_constant<caf::atom("reset")>;
 using clients_atom = caf::atom_constant<caf::atom("clients")>;
 using kill_atom = caf::atom_constant<caf::atom("kill")>;
+using unblock_atom = caf::atom_constant<caf::atom("unblock")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
@@ -200,14 +201,16 @@ typename Inspector::result_type inspect(Inspector& f, actor_status& x) {
   return f(caf::meta::type_name("actor_status"), x.name, x.kind, x.handled, x.mailbox, x.summary, x.detail);
 }
 
+// CLIENT KILL, and CLIENT UNBLOCK (unblock != 0: the matching client is unblocked, not closed).
 struct kill_request {
   keyspace::client_filter filter;
   int64_t requester = 0;
+  uint8_t unblock = 0;   // 1: as if timed out, 2: with the -UNBLOCKED error
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, kill_request& x) {
-  return f(caf::meta::type_name("kill_request"), x.filter, x.requester);
+  return f(caf::meta::type_name("kill_request"), x.filter, x.requester, x.unblock);
 }
 
 struct shutdown_request {

@@ -24,7 +24,8 @@ using slot_range_broker = caf::io::typed_broker<
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,
   caf::replies_to<stats_atom>::with<slot_range_report>,
   caf::reacts_to<reset_atom>, caf::reacts_to<saved_atom, uint64_t>, caf::reacts_to<expire_atom>, caf::reacts_to<unwatch_atom, int64_t>,
-  caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<snapshot_begin>, caf::reacts_to<step_atom, uint64_t>,
+  caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<unblock_atom, int64_t, bool>,
+  caf::reacts_to<snapshot_begin>, caf::reacts_to<step_atom, uint64_t>,
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // Work that arrived while the actor was locked, kept in arrival order.
@@ -449,6 +450,26 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       r.ends.push_back(static_cast<uint32_t>(r.out.size()));
       self->send(it->second.conn, std::move(r));
       forget_waiter(self, id);
+    },
+    [=](unblock_atom, int64_t client, bool with_error) {
+      auto& st = self->state;
+      ++st.handled;
+      for (auto it = st.waiters.begin(); it != st.waiters.end(); ++it) {
+        if (it->second.client != client)
+          continue;
+        reply_batch r;
+        r.segment = it->second.segment;
+        r.source = st.index;
+        protocol::resp_writer w(r.out, it->second.cmd.resp);
+        if (with_error)
+          w.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        else
+          w.null_array();
+        r.ends.push_back(static_cast<uint32_t>(r.out.size()));
+        self->send(it->second.conn, std::move(r));
+        forget_waiter(self, it->first);
+        return;
+      }
     },
     [=](snapshot_begin& b) {
       ++self->state.handled;

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import unittest
 
@@ -375,9 +376,8 @@ class Blocking(SideBySide):
             return out
         self.same(scenario, [[1, "gone"], 1, [1, 1, 3], bulk("q", "2"), bulk("q", "3"), ["4"]])
 
-    @unittest.expectedFailure
     def test_client_unblock_without_error_replies_nil(self):
-        # Troupe difference: CLIENT UNBLOCK is unknown ("-ERR unknown subcommand 'UNBLOCK'. Try CLIENT HELP.");
+        # Troupe used to differ here (fixed): CLIENT UNBLOCK is unknown ("-ERR unknown subcommand 'UNBLOCK'. Try CLIENT HELP.");
         # redis-server unblocks the client, which gets the timeout reply (*-1), and answers :1.
         def scenario(s):
             r, a = s.client(), self.raw(s)
@@ -391,9 +391,8 @@ class Blocking(SideBySide):
             return out
         self.same(scenario, [1, NIL2, 0, 0, 0, 1, NIL2, 1, ["kept"]])
 
-    @unittest.expectedFailure
     def test_client_unblock_with_error(self):
-        # Troupe difference: CLIENT UNBLOCK is unknown ("-ERR unknown subcommand 'UNBLOCK'. Try CLIENT HELP.");
+        # Troupe used to differ here (fixed): CLIENT UNBLOCK is unknown ("-ERR unknown subcommand 'UNBLOCK'. Try CLIENT HELP.");
         # redis-server answers :1 and the blocked client gets -UNBLOCKED.
         def scenario(s):
             r, a = s.client(), self.raw(s)
@@ -1119,6 +1118,38 @@ class Scan(SideBySide):
         self.assertEqual(replies[2], b"-ERR invalid cursor\r\n")
         self.assertEqual(replies[3], b"-ERR syntax error\r\n")
         self.assertTrue(replies[11].startswith(b"-WRONGTYPE"))
+
+
+class UnblockAcrossSlotRanges(unittest.TestCase):
+    def test_client_unblock_of_a_client_blocked_on_several_slot_ranges(self):
+        s = Server("--slot-actors", "4").start()
+        try:
+            keys = spread("u")
+            waiter, admin = s.client(socket_timeout=10), s.client()
+            for reason, expect in ((["ERROR"], "UNBLOCKED client unblocked via CLIENT UNBLOCK"), ([], None)):
+                got = {}
+
+                def run():
+                    try:
+                        got["reply"] = waiter.blpop(keys, 0)
+                    except redis.ResponseError as e:
+                        got["reply"] = str(e)
+
+                t = threading.Thread(target=run)
+                t.start()
+                deadline = time.time() + 5
+                ids = []
+                while not ids and time.time() < deadline:
+                    ids = [c["id"] for c in admin.client_list() if c["cmd"] == "blpop" and c["flags"] == "b"]
+                    time.sleep(0.02)
+                self.assertTrue(ids, "the client never showed as blocked")
+                self.assertEqual(admin.execute_command("CLIENT", "UNBLOCK", ids[0], *reason), 1)
+                t.join(5)
+                self.assertFalse(t.is_alive())
+                self.assertEqual(got["reply"], expect)
+            self.assertEqual(admin.execute_command("CLIENT", "UNBLOCK", 12345), 0)
+        finally:
+            s.stop()
 
 
 if __name__ == "__main__":
