@@ -139,11 +139,11 @@ BOOST_AUTO_TEST_CASE(effective_flags) {
   store s;
   for (auto n : {"port", "bind", "dir", "pidfile", "logfile", "loglevel", "requirepass", "maxclients", "timeout",
                  "tcp-keepalive", "daemonize", "databases", "protected-mode", "save", "proto-max-bulk-len",
-                 "client-query-buffer-limit", "slot-actors", "io-threads", "cluster-enabled", "hz", "always-show-logo",
+                 "client-query-buffer-limit", "slot-actors", "cluster-enabled", "hz", "always-show-logo",
                  "appendonly", "appendfsync", "dbfilename", "cluster-config-file", "cluster-node-timeout",
                  "rdb-key-save-delay", "key-load-delay"})
     BOOST_CHECK_MESSAGE(s.is_effective(n), n);
-  for (auto n : {"maxmemory", "bind-source-addr", "metrics-port", "rename-command"})
+  for (auto n : {"maxmemory", "bind-source-addr", "metrics-port", "rename-command", "io-threads"})
     BOOST_CHECK_MESSAGE(!s.is_effective(n), n);
   s.set_effective("maxmemory", true);
   BOOST_CHECK(s.is_effective("maxmemory"));
