@@ -432,7 +432,8 @@ void route(connection_ptr self) {
     if (data->where == keyspace::scope::keys && !command_table::instance().key_positions(*spec, st.args, st.keypos))
       st.keypos.clear();
     route_data(self, id, data->where);
-    if (id == command_table::instance().id_of("watch")) {
+    static const int watch_id = command_table::instance().id_of("watch");   // id_of is a linear scan
+    if (id == watch_id) {
       for (int k : st.keypos) {
         auto r = st.routing->owner[static_cast<size_t>(protocol::key_slot(st.args[static_cast<size_t>(k)]))];
         if (std::find(st.watched_ranges.begin(), st.watched_ranges.end(), r) == st.watched_ranges.end())
@@ -598,6 +599,27 @@ bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keys
   return later;
 }
 
+// Grows the read size while reads fill it (up to 64 KB), shrinks it after many small reads.
+void adapt_read_size(connection_ptr self, size_t got) {
+  auto& st = self->state;
+  uint32_t next = st.read_size;
+  if (got >= st.read_size && st.read_size < 64 * 1024) {
+    next = st.read_size * 2;
+    st.small_reads = 0;
+  } else if (got < st.read_size / 4 && st.read_size > 4096) {
+    if (++st.small_reads >= 64) {
+      next = st.read_size / 2;
+      st.small_reads = 0;
+    }
+  } else {
+    st.small_reads = 0;
+  }
+  if (next != st.read_size) {
+    st.read_size = next;
+    self->configure_read(st.hdl, caf::io::receive_policy::at_most(next));
+  }
+}
+
 void deferred_done(connection_ptr self, std::string reply) {
   auto& st = self->state;
   if (st.exec_running) {
@@ -685,7 +707,7 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
   st.batches.resize(n);
   st.batch_size.assign(n, 0);
   st.replies.resize(n);
-  self->configure_read(hdl, caf::io::receive_policy::at_most(64 * 1024));
+  self->configure_read(hdl, caf::io::receive_policy::at_most(st.read_size));
   self->ack_writes(hdl, true);
   srv->connected_clients.fetch_add(1, std::memory_order_relaxed);
   srv->directory.add(st.actor_name, "connection", caf::actor_cast<status_handle>(self));
@@ -719,6 +741,7 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
       ++st.handled;
       st.srv->net_input.fetch_add(msg.buf.size(), std::memory_order_relaxed);
       st.in.append(msg.buf.data(), msg.buf.size());
+      adapt_read_size(self, msg.buf.size());
       if (!st.busy)
         process(self);
     },

@@ -110,6 +110,10 @@ struct connection_state {
   bool closing = false;
   bool halted = false;
   uint64_t pending_output = 0;
+  // Bytes asked of each socket read. CAF refills its read buffer to this size after every read
+  // (zero-filling it), so it starts small and doubles while reads come back full.
+  uint32_t read_size = 4096;
+  uint32_t small_reads = 0;
   // Replies go straight to the socket with one send(); only what the kernel does not take is
   // handed to CAF's write buffer (caf_pending until CAF reports it written), keeping order.
   bool caf_pending = false;
