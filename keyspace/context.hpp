@@ -3,6 +3,8 @@
 // holding the locks of several). Commands are plain functions of this context.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <random>
 #include <string>
@@ -80,8 +82,9 @@ public:
   virtual void before_write_all(int db) {}
   virtual void touched(int db, std::string_view key) = 0;
   virtual void ready(int db, std::string_view key) = 0;
-  // Every key of a database changed (FLUSHDB, FLUSHALL, SWAPDB).
-  virtual void touched_all(int db) = 0;
+  // Every key of a database is about to change (FLUSHDB, FLUSHALL, SWAPDB): a watched key is
+  // touched if `existed` says so (as Redis: WATCH of a missing key survives a FLUSHALL).
+  virtual void touched_all(int db, const std::function<bool(std::string_view)>& existed) = 0;
   // WATCH key (for `client`); `expired`: the key had already expired when watched.
   virtual void watch(int db, std::string_view key, uint64_t client, bool expired) = 0;
 };
@@ -162,9 +165,9 @@ public:
     if (observer_)
       observer_->touched(db, key);
   }
-  void touched_all(int db) {
+  void touched_all(int db, const std::function<bool(std::string_view)>& existed) {
     if (observer_)
-      observer_->touched_all(db);
+      observer_->touched_all(db, existed);
   }
   void before_write_all(int db) {
     if (observer_)

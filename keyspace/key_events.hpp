@@ -39,12 +39,12 @@ public:
 
   void touched(int db, std::string_view key) override { of(key).watches.touched(db, key); }
   void ready(int db, std::string_view key) override { of(key).blocked.ready(db, key); }
-  void touched_all(int db) override {
+  void touched_all(int db, const std::function<bool(std::string_view)>& existed) override {
     if (single_)
-      single_->watches.touched_all(db);
+      single_->watches.touched_all(db, existed);
     else
       for (auto* e : all_)
-        e->watches.touched_all(db);
+        e->watches.touched_all(db, existed);
   }
   void watch(int db, std::string_view key, uint64_t client, bool expired) override {
     of(key).watches.watch(db, key, client, expired);

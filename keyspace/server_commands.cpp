@@ -35,8 +35,8 @@ void cmd_flushdb(exec_context& c) {
     return;
   size_t n = c.db().size();
   c.before_write_all(c.db_index());
+  c.touched_all(c.db_index(), [&](std::string_view k) { return c.peek(c.db(), k) != nullptr; });
   c.db().clear();
-  c.touched_all(c.db_index());
   c.changed(n + 1);
   c.out().ok();
 }
@@ -48,8 +48,8 @@ void cmd_flushall(exec_context& c) {
   for (int i = 0; i < c.data().count(); ++i) {
     n += c.data().db(i).size();
     c.before_write_all(i);
+    c.touched_all(i, [&](std::string_view k) { return c.peek(c.data().db(i), k) != nullptr; });
     c.data().db(i).clear();
-    c.touched_all(i);
   }
   c.changed(n + 1);
   c.out().ok();
@@ -76,9 +76,14 @@ void cmd_swapdb(exec_context& c) {
   if (a != b) {
     c.before_write_all(static_cast<int>(a));
     c.before_write_all(static_cast<int>(b));
+    // A watched key is touched if it is in either database (it vanishes or appears or changes).
+    auto in_either = [&](std::string_view k) {
+      return c.peek(c.data().db(static_cast<int>(a)), k) != nullptr
+             || c.peek(c.data().db(static_cast<int>(b)), k) != nullptr;
+    };
+    c.touched_all(static_cast<int>(a), in_either);
+    c.touched_all(static_cast<int>(b), in_either);
     c.data().swap(static_cast<int>(a), static_cast<int>(b));
-    c.touched_all(static_cast<int>(a));
-    c.touched_all(static_cast<int>(b));
   }
   c.changed();
   c.out().ok();

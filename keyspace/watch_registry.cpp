@@ -33,9 +33,9 @@ void watch_registry::touched(int db, std::string_view key) {
     dirty_.insert(it->second.begin(), it->second.end());
 }
 
-void watch_registry::touched_all(int db) {
+void watch_registry::touched_all(int db, const std::function<bool(std::string_view)>& existed) {
   for (auto& [k, clients] : by_key_)
-    if (k.first == db)
+    if (k.first == db && existed(k.second))
       dirty_.insert(clients.begin(), clients.end());
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -20,7 +21,8 @@ public:
   void watch(int db, std::string_view key, uint64_t client, bool expired_now);
   void unwatch(uint64_t client);
   void touched(int db, std::string_view key);
-  void touched_all(int db);
+  // Every key of `db` changes: the clients watching a key for which `existed` is true.
+  void touched_all(int db, const std::function<bool(std::string_view)>& existed);
   bool dirty(uint64_t client) const { return dirty_.count(client) != 0; }
   // The keys `client` watches here, with whether each was already expired when watched.
   struct watched {

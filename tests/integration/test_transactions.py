@@ -81,6 +81,20 @@ class Transactions(unittest.TestCase):
         self.r.flushdb()
         a.send(encode("MULTI") + encode("PING") + encode("EXEC"))
         self.assertEqual([a.reply(), a.reply(), a.reply()], [b"+OK\r\n", b"+QUEUED\r\n", b"*-1\r\n"])
+        # A watched key that does not exist is not touched by a flush (as Redis 7.0), nor by a
+        # SWAPDB with a database that does not have it either; one that the other db has is.
+        for flush in (self.r.flushall, self.r.flushdb, lambda: self.r.swapdb(0, 1)):
+            self.assertEqual(a.call("WATCH", "missing"), b"+OK\r\n")
+            flush()
+            a.send(encode("MULTI") + encode("PING") + encode("EXEC"))
+            self.assertEqual([a.reply(), a.reply(), a.reply()], [b"+OK\r\n", b"+QUEUED\r\n", b"*1\r\n+PONG\r\n"])
+        self.r.execute_command("SELECT", 1)
+        self.r.set("elsewhere", "v")
+        self.r.execute_command("SELECT", 0)
+        self.assertEqual(a.call("WATCH", "elsewhere"), b"+OK\r\n")
+        self.r.swapdb(0, 1)
+        a.send(encode("MULTI") + encode("PING") + encode("EXEC"))
+        self.assertEqual([a.reply(), a.reply(), a.reply()], [b"+OK\r\n", b"+QUEUED\r\n", b"*-1\r\n"])
 
     def test_exec_is_atomic_for_other_clients(self):
         stop = threading.Event()

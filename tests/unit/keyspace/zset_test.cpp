@@ -15,7 +15,7 @@ struct recorder : keyspace::key_observer {
   std::vector<std::string> touched_keys, ready_keys;
   void touched(int, std::string_view key) override { touched_keys.emplace_back(key); }
   void ready(int, std::string_view key) override { ready_keys.emplace_back(key); }
-  void touched_all(int) override {}
+  void touched_all(int, const std::function<bool(std::string_view)>&) override {}
   void watch(int, std::string_view, uint64_t, bool) override {}
 };
 
