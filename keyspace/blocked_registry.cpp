@@ -38,6 +38,12 @@ void blocked_registry::ready(int db, std::string_view key) {
     ready_.push_back(std::move(k));
 }
 
+void blocked_registry::ready_all(int db, const std::function<bool(std::string_view)>& exists) {
+  for (auto& [k, waiters] : by_key_)
+    if (k.first == db && exists(k.second) && ready_set_.insert(k).second)
+      ready_.push_back(k);
+}
+
 std::optional<blocked_registry::key_t> blocked_registry::next_ready() {
   while (!ready_.empty()) {
     key_t k = std::move(ready_.front());

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -25,6 +26,8 @@ public:
   size_t waiters() const { return by_waiter_.size(); }
   // A key gained elements: remembered only if someone waits on it.
   void ready(int db, std::string_view key);
+  // Every key of `db` for which `exists` is true (SWAPDB brought a whole database in).
+  void ready_all(int db, const std::function<bool(std::string_view)>& exists);
   // The next ready key (in the order they became ready), or nothing.
   std::optional<key_t> next_ready();
   // The waiters of a key, first come first.

@@ -82,6 +82,8 @@ public:
   virtual void before_write_all(int db) {}
   virtual void touched(int db, std::string_view key) = 0;
   virtual void ready(int db, std::string_view key) = 0;
+  // Keys of a whole database may have gained data (SWAPDB): those `exists` says are there.
+  virtual void ready_all(int, const std::function<bool(std::string_view)>&) {}
   // Every key of a database is about to change (FLUSHDB, FLUSHALL, SWAPDB): a watched key is
   // touched if `existed` says so (as Redis: WATCH of a missing key survives a FLUSHALL).
   virtual void touched_all(int db, const std::function<bool(std::string_view)>& existed) = 0;
@@ -168,6 +170,10 @@ public:
   void touched_all(int db, const std::function<bool(std::string_view)>& existed) {
     if (observer_)
       observer_->touched_all(db, existed);
+  }
+  void ready_all(int db, const std::function<bool(std::string_view)>& exists) {
+    if (observer_)
+      observer_->ready_all(db, exists);
   }
   void before_write_all(int db) {
     if (observer_)

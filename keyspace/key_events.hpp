@@ -39,6 +39,13 @@ public:
 
   void touched(int db, std::string_view key) override { of(key).watches.touched(db, key); }
   void ready(int db, std::string_view key) override { of(key).blocked.ready(db, key); }
+  void ready_all(int db, const std::function<bool(std::string_view)>& exists) override {
+    if (single_)
+      single_->blocked.ready_all(db, exists);
+    else
+      for (auto* e : all_)
+        e->blocked.ready_all(db, exists);
+  }
   void touched_all(int db, const std::function<bool(std::string_view)>& existed) override {
     if (single_)
       single_->watches.touched_all(db, existed);

@@ -84,6 +84,9 @@ void cmd_swapdb(exec_context& c) {
     c.touched_all(static_cast<int>(a), in_either);
     c.touched_all(static_cast<int>(b), in_either);
     c.data().swap(static_cast<int>(a), static_cast<int>(b));
+    // Clients blocked on a key the swap brought in are served (as Redis's scan for ready keys).
+    for (int d : {static_cast<int>(a), static_cast<int>(b)})
+      c.ready_all(d, [&](std::string_view k) { return c.peek(c.data().db(d), k) != nullptr; });
   }
   c.changed();
   c.out().ok();

@@ -1152,5 +1152,24 @@ class UnblockAcrossSlotRanges(unittest.TestCase):
             s.stop()
 
 
+class SwapDbWakesBlockedClients(unittest.TestCase):
+    def test_swapdb_serves_a_client_blocked_on_a_key_it_brings_in(self):
+        s = Server().start()
+        try:
+            waiter, other = s.client(socket_timeout=10), s.client(db=1)
+            got = {}
+            t = threading.Thread(target=lambda: got.update(reply=waiter.blpop(["k"], 0)), daemon=True)
+            t.start()
+            deadline = time.time() + 5
+            while not [c for c in other.client_list() if c["cmd"] == "blpop"] and time.time() < deadline:
+                time.sleep(0.02)
+            other.rpush("k", "v")
+            self.assertTrue(other.swapdb(0, 1))
+            t.join(5)
+            self.assertEqual(got.get("reply"), ("k", "v"))   # BLPOP without timeout: only the swap serves it
+        finally:
+            s.stop()
+
+
 if __name__ == "__main__":
     main()
