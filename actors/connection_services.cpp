@@ -143,7 +143,7 @@ void client_unblock(connection_ptr self, const std::vector<std::string>& a) {
   std::string out;
   resp_writer w(out);
   if (a.size() > 4) {
-    w.error("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+    w.error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try CLIENT HELP.");
     deferred_done(self, std::move(out));
     return;
   }
@@ -224,6 +224,7 @@ void actors(connection_ptr self, const std::vector<std::string>& a) {
 // ---- SHUTDOWN ----
 void shutdown(connection_ptr self, const std::vector<std::string>& a) {
   shutdown_request req;
+  bool abort = false;
   for (size_t i = 1; i < a.size(); ++i) {
     auto& o = a[i];
     if (iequals(o, "nosave"))
@@ -234,16 +235,21 @@ void shutdown(connection_ptr self, const std::vector<std::string>& a) {
       req.now = true;
     else if (iequals(o, "force"))
       req.force = true;
-    else if (iequals(o, "abort")) {
-      deferred_done(self, error_reply("ERR No shutdown in progress."));
-      return;
-    } else {
+    else if (iequals(o, "abort"))
+      abort = true;
+    else {
       deferred_done(self, error_reply("ERR syntax error"));
       return;
     }
   }
-  if (req.save && req.nosave) {
+  // As Redis: ABORT goes alone, SAVE and NOSAVE exclude each other.
+  if ((abort && (req.nosave || req.save || req.now || req.force)) || (req.save && req.nosave)) {
     deferred_done(self, error_reply("ERR syntax error"));
+    return;
+  }
+  if (abort) {
+    // Troupe's SHUTDOWN never waits for replicas, so there is never one in progress to abort.
+    deferred_done(self, error_reply("ERR No shutdown in progress."));
     return;
   }
   req.reason = "User requested shutdown...";
