@@ -110,6 +110,7 @@ using node_actor = caf::typed_actor<
   caf::replies_to<shutdown_atom, shutdown_request>::with<std::string>,   // "" once the process exits
   caf::replies_to<save_request>::with<std::string>,                       // the reply for the client
   caf::reacts_to<saved_atom, save_result>,                                // from an rdb_snapshotter
+  caf::reacts_to<begun_atom, uint64_t>,                                   // a snapshot's point is taken
   caf::reacts_to<cron_atom>,                                              // save points, once a second
   caf::replies_to<status_atom>::with<actor_status>>;
 

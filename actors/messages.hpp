@@ -48,6 +48,7 @@ using rewrite_atom = caf::atom_constant<caf::atom("rewrite")>;
 using switch_atom = caf::atom_constant<caf::atom("switch")>;
 using abort_atom = caf::atom_constant<caf::atom("abort")>;
 using saved_atom = caf::atom_constant<caf::atom("saved")>;
+using begun_atom = caf::atom_constant<caf::atom("begun")>;
 
 // One command inside a batch: its arguments are arg_ends[first_arg .. first_arg+argc) of the batch.
 struct batch_command {

@@ -1,6 +1,7 @@
 // node: the node's supervisor. It owns the shutdown sequence (SHUTDOWN, signals) and the
 // snapshots: SAVE, BGSAVE, BGREWRITEAOF, the `save` points and the save at shutdown, each run by
 // an rdb_snapshotter it spawns; it keeps what INFO persistence and LASTSAVE report.
+#include <map>
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -33,6 +34,10 @@ struct node_state {
   shutdown_request pending_shutdown;
   bool shutdown_waits_for_save = false;
   bool final_running = false;   // SHUTDOWN's own snapshot runs (not an older one it waits out)
+  // BGSAVE / BGREWRITEAOF replies held until their snapshot's point is taken in every slot_range
+  // (as Redis replies after fork(): a write the client sends after the reply is not in it).
+  std::map<uint64_t, std::pair<caf::typed_response_promise<std::string>, std::string>> starting;
+  uint64_t last_started = 0;
   uint64_t aof_base_size = 0;
 };
 
@@ -77,6 +82,7 @@ bool start(self_ptr self, bool aof_rewrite, const std::string& reason, bool fina
     config::log_notice(reason);
   config::log_notice(aof_rewrite ? "Background append only file rewriting started"
                                  : "Background saving started");
+  st.last_started = st.next_snapshot;
   spawn_snapshotter(self->home_system(), *st.srv, st.next_snapshot++, req,
                     aof_rewrite ? aof_path(*st.srv) : rdb_path(*st.srv));
   return true;
@@ -144,8 +150,10 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
           return std::string("+Background saving scheduled");
         }
         start(self, req.aof_rewrite, req.reason);
-        return std::string(req.aof_rewrite ? "+Background append only file rewriting started"
-                                           : "+Background saving started");
+        auto rp = self->make_response_promise<std::string>();
+        st.starting[st.last_started] = {rp, req.aof_rewrite ? "+Background append only file rewriting started"
+                                                            : "+Background saving started"};
+        return rp;
       }
       // SAVE: waits for a snapshot taken now (not one already running, which started earlier).
       if (running)
@@ -155,9 +163,21 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
       start(self, req.aof_rewrite, "");   // or right after the AOF rewrite running
       return rp;
     },
+    [=](begun_atom, uint64_t id) {
+      auto& st = self->state;
+      ++st.handled;
+      if (auto it = st.starting.find(id); it != st.starting.end()) {
+        it->second.first.deliver(it->second.second);
+        st.starting.erase(it);
+      }
+    },
     [=](saved_atom, save_result& res) {
       auto& st = self->state;
       ++st.handled;
+      // Ended before its point was taken (it could not open its file): the save did start.
+      for (auto& [id, waiting] : st.starting)
+        waiting.first.deliver(waiting.second);
+      st.starting.clear();
       (res.aof_rewrite ? st.aof_running : st.rdb_running) = false;
       (res.aof_rewrite ? st.srv->aof_rewrite_in_progress : st.srv->bgsave_in_progress) = false;
       (res.aof_rewrite ? st.srv->aof_rewrite_started_ms : st.srv->bgsave_started_ms) = 0;

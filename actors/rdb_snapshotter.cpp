@@ -225,6 +225,8 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
         self->send(r, b);
         self->send(r, unlock_atom::value, keyspace::keyspace_stats{});
       }
+      // Every slot_range has the begin message ahead of anything a client sends from now on.
+      self->send(st.srv->node, begun_atom::value, st.status.id);
     },
     [=](snapshot_chunk& c) {
       auto& st = self->state;

@@ -497,6 +497,27 @@ class Rdb(unittest.TestCase):
         finally:
             again.stop()
 
+    def test_a_write_after_the_bgsave_reply_is_not_in_the_snapshot(self):
+        # As Redis replies after fork(): the snapshot's point is taken before BGSAVE answers.
+        s = Server("--dbfilename", "node.rdb", "--slot-actors", "8").start()
+        r = s.client()
+        p = r.pipeline(transaction=False)
+        for i in range(200):
+            p.set(f"before{i}", i)
+        p.execute()
+        self.assertTrue(r.bgsave())
+        for i in range(200):
+            r.set(f"after{i}", i)
+        self.assertTrue(wait_until(lambda: info_field(r, "persistence", "rdb_bgsave_in_progress") == 0))
+        s.stop()
+        again = Server("--dbfilename", "node.rdb", keep_dir=s.dir, port=s.port).start()
+        try:
+            r = again.client()
+            self.assertEqual(r.dbsize(), 200)
+            self.assertEqual(r.keys("after*"), [])
+        finally:
+            again.stop()
+
     def test_save_points_and_shutdown_save(self):
         s = Server("--dbfilename", "node.rdb", "--save", "1 1").start()
         r = s.client()
