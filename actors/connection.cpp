@@ -161,6 +161,15 @@ std::vector<uint16_t> ranges_of(connection_ptr self, const std::vector<std::stri
   return targets;
 }
 
+// A client polling for keys of several slot ranges counts as blocked (INFO blocked_clients).
+void count_polling(connection_ptr self, bool on) {
+  auto& st = self->state;
+  if (st.polling_counted == on)
+    return;
+  st.polling_counted = on;
+  st.srv->polling_clients.fetch_add(on ? 1 : -1, std::memory_order_relaxed);
+}
+
 // Ends a blocking command polled across slot ranges without serving it: its timeout reply, or
 // CLIENT UNBLOCK ... ERROR's error.
 void end_poll(connection_ptr self, bool with_error) {
@@ -168,6 +177,7 @@ void end_poll(connection_ptr self, bool with_error) {
   st.block_deadline_ms = 0;
   st.unblock_requested = 0;
   st.sess.info.flags = "N";
+  count_polling(self, false);
   std::string out;
   resp_writer w(out, st.sess.resp());
   if (with_error)
@@ -232,12 +242,14 @@ void run_locked(connection_ptr self) {
       return;
     }
     st.sess.info.flags = "b";
+    count_polling(self, true);
     self->delayed_send(self, std::chrono::milliseconds(10), btimeout_atom::value, st.segment);
     return;
   }
   st.block_deadline_ms = 0;
   st.unblock_requested = 0;
   st.sess.info.flags = "N";
+  count_polling(self, false);
   if (!later)
     deferred_done(self, out);
 }
@@ -526,6 +538,7 @@ void close_now(connection_ptr self) {
     return;
   flush_out(self);
   st.closing = true;
+  count_polling(self, false);
   self->flush(st.hdl);
   self->close(st.hdl);
   self->quit();
@@ -733,6 +746,7 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
     unwatch_all(self);
     forget_subscriptions(self);
     st.closing = true;
+    count_polling(self, false);
     self->quit();
   };
   return {

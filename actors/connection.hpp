@@ -77,7 +77,8 @@ struct connection_state {
   bool awaiting_blocked = false;
   uint64_t blocked_segment = 0;
   int64_t block_deadline_ms = 0;   // a blocking command polled under several locks
-  uint8_t unblock_requested = 0;   // CLIENT UNBLOCK while that poll held locks: 1 timeout, 2 error
+  uint8_t unblock_requested = 0;
+  bool polling_counted = false;    // counted in server::polling_clients   // CLIENT UNBLOCK while that poll held locks: 1 timeout, 2 error
 
   // MULTI / EXEC / WATCH.
   bool in_multi = false;

@@ -109,6 +109,7 @@ struct server {
   // Counters (relaxed atomics: read by INFO only).
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> connected_clients{0};
+  std::atomic<int64_t> polling_clients{0};   // blocked on keys of several slot_ranges (INFO blocked_clients)
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> total_commands{0};
   std::atomic<uint64_t> net_input{0};

@@ -98,6 +98,7 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
     f.cpu_user_children = static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
   }
   f.cluster_enabled = srv.cluster_enabled;
+  f.blocked_clients += static_cast<uint64_t>(std::max<int64_t>(0, srv.polling_clients.load()));
   std::vector<uint64_t> keys(static_cast<size_t>(srv.data->count())), expires(keys.size());
   for (auto& r : reports) {
     f.blocked_clients += r.blocked_clients;

@@ -547,9 +547,8 @@ class Blocking(SideBySide):
             return out
         self.same(scenario, [2, 2, 1, bulk(keys[3], "v"), 1, 1, bulk("{t}z", "m", "1"), 0])
 
-    @unittest.expectedFailure
     def test_a_client_blocked_on_keys_of_several_slot_ranges_counts_as_blocked(self):
-        # Troupe difference: a client blocked on keys that live in different slot-range actors (here
+        # Troupe used to differ here (fixed): a client blocked on keys that live in different slot-range actors (here
         # BLPOP on four keys, one per quarter of the slots) has flags=N in CLIENT LIST and is not counted
         # in INFO blocked_clients (0); redis-server shows flags=b and blocked_clients:1. It is served.
         keys = spread("several")
