@@ -162,12 +162,27 @@ std::vector<uint16_t> ranges_of(connection_ptr self, const std::vector<std::stri
 }
 
 // A client polling for keys of several slot ranges counts as blocked (INFO blocked_clients).
+// Its keys go into the node's poll registry with its arrival number: a slot_range then keeps data
+// on them for it rather than serve a client that blocked later (first blocked, first served).
 void count_polling(connection_ptr self, bool on) {
   auto& st = self->state;
   if (st.polling_counted == on)
     return;
   st.polling_counted = on;
   st.srv->polling_clients.fetch_add(on ? 1 : -1, std::memory_order_relaxed);
+  if (on) {
+    std::vector<std::string> keys;
+    for (int k : st.deferred_keys)
+      if (k >= 0 && static_cast<size_t>(k) < st.deferred.size())
+        keys.push_back(st.deferred[static_cast<size_t>(k)]);
+    st.poll_seq = ++st.srv->block_seq;
+    st.srv->polls.add(st.poll_seq, st.sess.db(), keys);
+    return;
+  }
+  st.srv->polls.remove(st.poll_seq);
+  // What a slot_range held back for this client goes to the next in line.
+  for (auto& r : st.routing->ranges)
+    self->send(r, recheck_atom::value);
 }
 
 // Ends a blocking command polled across slot ranges without serving it: its timeout reply, or
@@ -231,6 +246,8 @@ void run_locked(connection_ptr self) {
   } catch (const std::exception& e) {
     w.error(std::string("ERR internal error: ") + e.what());
   }
+  if (ctx.blocked() && st.unblock_requested == 0)
+    count_polling(self, true);   // before the unlock: nothing reaches these keys in between
   bool later = unlock_all(self, stats, effects, out);
   if (ctx.blocked()) {
     // Keys in several slot ranges: look again shortly (single-range blocking commands wait in

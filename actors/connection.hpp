@@ -78,7 +78,8 @@ struct connection_state {
   uint64_t blocked_segment = 0;
   int64_t block_deadline_ms = 0;   // a blocking command polled under several locks
   uint8_t unblock_requested = 0;
-  bool polling_counted = false;    // counted in server::polling_clients   // CLIENT UNBLOCK while that poll held locks: 1 timeout, 2 error
+  bool polling_counted = false;    // counted in server::polling_clients, listed in server::polls
+  uint64_t poll_seq = 0;           // its arrival number there   // CLIENT UNBLOCK while that poll held locks: 1 timeout, 2 error
 
   // MULTI / EXEC / WATCH.
   bool in_multi = false;

@@ -27,6 +27,7 @@ using slot_range_actor = caf::typed_actor<
   caf::reacts_to<unwatch_atom, int64_t>,                  // UNWATCH / DISCARD / disconnect of a client
   caf::reacts_to<btimeout_atom, uint64_t>,                // a blocked client's timeout
   caf::reacts_to<unblock_atom, int64_t, bool>,            // CLIENT UNBLOCK of a client (true: ERROR)
+  caf::reacts_to<recheck_atom>,                           // a poller left: serve what waited for it
   caf::reacts_to<snapshot_begin>,                         // start serializing for a snapshot
   caf::reacts_to<step_atom, uint64_t>,                    // serialize the next chunk when idle
   caf::replies_to<status_atom>::with<actor_status>>;

@@ -26,6 +26,7 @@ using reset_atom = caf::atom_constant<caf::atom("reset")>;
 using clients_atom = caf::atom_constant<caf::atom("clients")>;
 using kill_atom = caf::atom_constant<caf::atom("kill")>;
 using unblock_atom = caf::atom_constant<caf::atom("unblock")>;
+using recheck_atom = caf::atom_constant<caf::atom("recheck")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;

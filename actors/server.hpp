@@ -110,6 +110,8 @@ struct server {
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> connected_clients{0};
   std::atomic<int64_t> polling_clients{0};   // blocked on keys of several slot_ranges (INFO blocked_clients)
+  keyspace::poll_registry polls;               // ... and the keys they wait on, by arrival
+  std::atomic<uint64_t> block_seq{0};          // arrival numbers of blocked clients
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> total_commands{0};
   std::atomic<uint64_t> net_input{0};

@@ -3,6 +3,7 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <set>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -24,7 +25,7 @@ using slot_range_broker = caf::io::typed_broker<
   caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,
   caf::replies_to<stats_atom>::with<slot_range_report>,
   caf::reacts_to<reset_atom>, caf::reacts_to<saved_atom, uint64_t>, caf::reacts_to<expire_atom>, caf::reacts_to<unwatch_atom, int64_t>,
-  caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<unblock_atom, int64_t, bool>,
+  caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<unblock_atom, int64_t, bool>, caf::reacts_to<recheck_atom>,
   caf::reacts_to<snapshot_begin>, caf::reacts_to<step_atom, uint64_t>,
   caf::replies_to<status_atom>::with<actor_status>>;
 
@@ -42,6 +43,7 @@ struct waiter {
   int64_t client = 0;
   batch_command cmd;
   std::vector<std::string> args;
+  uint64_t seq = 0;   // arrival number among every blocked client of the node
 };
 
 struct slot_range_state {
@@ -73,6 +75,7 @@ struct slot_range_state {
   std::unique_ptr<persistence::slot_range_snapshot> snapshot;
   uint64_t snapshot_id = 0;
   uint64_t dirty_at_snapshot = 0;
+  std::set<std::pair<int, std::string>> held_for_pollers;   // ready keys an earlier poller waits on
   rdb_snapshotter_actor snapshotter;
   bool step_scheduled = false;
 };
@@ -158,6 +161,7 @@ void park(self_ptr self, const command_batch& b, const batch_command& c, const c
   st.events->blocked.add(id, c.db, keys);
   self->monitor(sender);
   int64_t timeout = st.ctx->block_timeout_ms();
+  w.seq = ++st.srv->block_seq;
   st.waiters.emplace(id, std::move(w));
   if (timeout > 0)
     self->delayed_send(self, std::chrono::milliseconds(timeout), btimeout_atom::value, id);
@@ -173,6 +177,10 @@ void serve_ready(self_ptr self) {
   auto& st = self->state;
   if (st.waiters.empty())
     return;
+  // Keys held back for a poller: look at them again (it may have taken what was there, or left).
+  for (auto& k : st.held_for_pollers)
+    st.events->blocked.ready(k.first, k.second);
+  st.held_for_pollers.clear();
   int64_t now = now_ms();
   while (auto key = st.events->blocked.next_ready()) {
     for (uint64_t id : st.events->blocked.waiters_of(*key)) {
@@ -180,6 +188,11 @@ void serve_ready(self_ptr self) {
       if (it == st.waiters.end())
         continue;
       auto& w = it->second;
+      if (!st.srv->polls.empty() && st.srv->polls.earliest(key->first, key->second) < w.seq) {
+        // A client that blocked earlier polls for this key too: it is served first, at its poll.
+        st.held_for_pollers.insert(*key);
+        break;
+      }
       st.args.assign(w.args.begin(), w.args.end());
       reply_batch r;
       r.segment = w.segment;
@@ -450,6 +463,11 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       r.ends.push_back(static_cast<uint32_t>(r.out.size()));
       self->send(it->second.conn, std::move(r));
       forget_waiter(self, id);
+    },
+    [=](recheck_atom) {
+      ++self->state.handled;
+      if (!self->state.locked)
+        serve_ready(self);
     },
     [=](unblock_atom, int64_t client, bool with_error) {
       auto& st = self->state;

@@ -55,6 +55,37 @@ std::optional<blocked_registry::key_t> blocked_registry::next_ready() {
   return std::nullopt;
 }
 
+void poll_registry::add(uint64_t seq, int db, const std::vector<std::string>& keys) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& mine = by_seq_[seq];
+  for (auto& k : keys) {
+    key_t key{db, k};
+    if (by_key_[key].insert(seq).second)
+      mine.push_back(std::move(key));
+  }
+  count_.store(by_seq_.size(), std::memory_order_release);
+}
+
+void poll_registry::remove(uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = by_seq_.find(seq);
+  if (it == by_seq_.end())
+    return;
+  for (auto& key : it->second) {
+    auto k = by_key_.find(key);
+    if (k != by_key_.end() && k->second.erase(seq) && k->second.empty())
+      by_key_.erase(k);
+  }
+  by_seq_.erase(it);
+  count_.store(by_seq_.size(), std::memory_order_release);
+}
+
+uint64_t poll_registry::earliest(int db, std::string_view key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = by_key_.find(key_t{db, std::string(key)});
+  return it == by_key_.end() || it->second.empty() ? UINT64_MAX : *it->second.begin();
+}
+
 std::vector<uint64_t> blocked_registry::waiters_of(const key_t& key) const {
   auto it = by_key_.find(key);
   return it == by_key_.end() ? std::vector<uint64_t>{} : std::vector<uint64_t>(it->second.begin(), it->second.end());

@@ -3,10 +3,12 @@
 // waiters of ready keys in order by re-running their commands.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,6 +40,26 @@ private:
   std::unordered_map<uint64_t, std::vector<key_t>> by_waiter_;
   std::deque<key_t> ready_;
   std::set<key_t> ready_set_;
+};
+
+// Clients blocked on keys of several slot_ranges, which poll instead of waiting in one of them:
+// the arrival number of each, by key. A slot_range serves its own waiters of a key only while no
+// poller that blocked before them waits on it too (first blocked, first served, as Redis). Shared
+// by the slot_ranges and connections of a node, hence the mutex.
+class poll_registry {
+public:
+  void add(uint64_t seq, int db, const std::vector<std::string>& keys);
+  void remove(uint64_t seq);
+  // The arrival number of the earliest poller waiting on the key; UINT64_MAX if none.
+  uint64_t earliest(int db, std::string_view key) const;
+  bool empty() const { return count_.load(std::memory_order_acquire) == 0; }
+
+private:
+  using key_t = std::pair<int, std::string>;
+  mutable std::mutex mutex_;
+  std::map<key_t, std::set<uint64_t>> by_key_;
+  std::unordered_map<uint64_t, std::vector<key_t>> by_seq_;
+  std::atomic<size_t> count_{0};
 };
 
 } // namespace troupe::keyspace

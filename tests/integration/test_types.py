@@ -560,9 +560,8 @@ class Blocking(SideBySide):
             return out + [r.rpush(keys[2], "v"), a.reply(), r.info("clients")["blocked_clients"]]
         self.same(scenario, [1, 1, 1, bulk(keys[2], "v"), 0])
 
-    @unittest.expectedFailure
     def test_first_blocked_is_served_first_across_slot_ranges(self):
-        # Troupe difference: client A blocks with BLPOP k0 k1 0 (keys in two slot-range actors), then
+        # Troupe used to differ here (fixed): client A blocks with BLPOP k0 k1 0 (keys in two slot-range actors), then
         # client B with BLPOP k1 0; RPUSH k1 first, then RPUSH k1 second. redis-server gives "first" to A
         # (it blocked first) and "second" to B; troupe gives "first" to B and "second" to A.
         k0, k1 = spread("fifo", 2)
@@ -1147,6 +1146,36 @@ class UnblockAcrossSlotRanges(unittest.TestCase):
                 self.assertFalse(t.is_alive())
                 self.assertEqual(got["reply"], expect)
             self.assertEqual(admin.execute_command("CLIENT", "UNBLOCK", 12345), 0)
+        finally:
+            s.stop()
+
+    def test_a_client_polling_across_ranges_goes_first_and_its_place_is_freed_when_it_leaves(self):
+        s = Server("--slot-actors", "4").start()
+        try:
+            k0, k1 = spread("q", 2)
+            r = s.client()
+            a, b, c = connect(s.port), connect(s.port), connect(s.port)
+            block(r, a, "BLPOP", k0, k1, "0")      # across two slot ranges, first
+            block(r, b, "BLPOP", k1, "0")          # in k1's range, second
+            block(r, c, "BLPOP", k0, k1, "0")      # across again, third
+            self.assertEqual(r.info("clients")["blocked_clients"], 3)
+            r.rpush(k1, "one")
+            self.assertEqual(a.reply(), bulk(k1, "one"))
+            a.close()
+            r.rpush(k1, "two")
+            self.assertEqual(b.reply(), bulk(k1, "two"))
+            r.rpush(k1, "three")
+            self.assertEqual(c.reply(), bulk(k1, "three"))
+            # A poller that leaves frees its place: the next in line gets the key.
+            d, e = connect(s.port), connect(s.port)
+            block(r, d, "BLPOP", k0, k1, "0")
+            block(r, e, "BLPOP", k1, "0")
+            d.close()
+            deadline = time.time() + 5
+            while r.info("clients")["blocked_clients"] != 1 and time.time() < deadline:
+                time.sleep(0.01)
+            r.rpush(k1, "four")
+            self.assertEqual(e.reply(), bulk(k1, "four"))
         finally:
             s.stop()
 
