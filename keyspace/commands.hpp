@@ -41,6 +41,22 @@ void execute(exec_context& ctx, int cmd);
 // false after replying the error. Defined in list_commands.cpp.
 bool parse_block_timeout(exec_context& c, std::string_view arg, int64_t& ms);
 
+// Redis's index ranges (LRANGE, LTRIM, ZRANGE, ZREMRANGEBYRANK ...): negative indexes count from
+// the end, the range is clipped to [0, len). False if nothing is left; else start..stop is valid.
+inline bool clamp_index_range(int64_t& start, int64_t& stop, int64_t len) {
+  if (start < 0)
+    start += len;
+  if (stop < 0)
+    stop += len;
+  if (start < 0)
+    start = 0;
+  if (start > stop || start >= len)
+    return false;
+  if (stop >= len)
+    stop = len - 1;
+  return true;
+}
+
 // Family registration (one file each).
 void register_string_commands(command_registry& r);
 void register_key_commands(command_registry& r);

@@ -1,4 +1,5 @@
 #include "keyspace/hash_value.hpp"
+#include "keyspace/varint.hpp"
 
 #include <algorithm>
 #include <new>
@@ -30,38 +31,7 @@ void* checked_realloc(void* p, size_t size) {
 
 namespace {
 
-// The listpack's length prefixes: LEB128, 7 bits per byte, low bits first.
-size_t varint_size(uint64_t v) {
-  size_t n = 1;
-  while (v >= 128) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-size_t put_varint(char* p, uint64_t v) {
-  size_t n = 0;
-  while (v >= 128) {
-    p[n++] = static_cast<char>((v & 127) | 128);
-    v >>= 7;
-  }
-  p[n++] = static_cast<char>(v);
-  return n;
-}
-
-uint64_t get_varint(const char* p, uint32_t& off) {
-  uint64_t v = 0;
-  int shift = 0;
-  for (;;) {
-    auto b = static_cast<unsigned char>(p[off++]);
-    v |= static_cast<uint64_t>(b & 127) << shift;
-    if (b < 128)
-      return v;
-    shift += 7;
-  }
-}
-
+// The listpack's entries: a length prefix (keyspace/varint.hpp) and the bytes.
 size_t encoded_size(std::string_view s) { return varint_size(s.size()) + s.size(); }
 
 size_t put_string(char* p, std::string_view s) {

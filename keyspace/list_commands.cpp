@@ -199,18 +199,10 @@ void cmd_lrange(exec_context& c) {
     return;
   list_value* l = as_list(e);
   int64_t len = static_cast<int64_t>(l->size());
-  if (start < 0)
-    start += len;
-  if (stop < 0)
-    stop += len;
-  if (start < 0)
-    start = 0;
-  if (start > stop || start >= len) {
+  if (!clamp_index_range(start, stop, len)) {
     c.out().array(0);
     return;
   }
-  if (stop >= len)
-    stop = len - 1;
   size_t n = static_cast<size_t>(stop - start + 1);
   c.out().array(n);
   l->walk_forward(static_cast<size_t>(start), [&](std::string_view v) {
@@ -342,19 +334,8 @@ void cmd_ltrim(exec_context& c) {
     return;
   list_value* l = as_list(e);
   int64_t len = static_cast<int64_t>(l->size());
-  if (start < 0)
-    start += len;
-  if (stop < 0)
-    stop += len;
-  if (start < 0)
-    start = 0;
-  int64_t ltrim, rtrim;
-  if (start > stop || start >= len) {
-    ltrim = len;
-    rtrim = 0;
-  } else {
-    if (stop >= len)
-      stop = len - 1;
+  int64_t ltrim = len, rtrim = 0;   // an empty range empties the list
+  if (clamp_index_range(start, stop, len)) {
     ltrim = start;
     rtrim = len - stop - 1;
   }

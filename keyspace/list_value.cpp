@@ -1,4 +1,5 @@
 #include "keyspace/list_value.hpp"
+#include "keyspace/varint.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -15,14 +16,6 @@ constexpr uint32_t byte_limits[] = {4096, 8192, 16384, 32768, 65536};
 // With a positive (count) fill a chunk still stays under this many bytes, as in Redis.
 constexpr uint32_t count_fill_byte_limit = 8192;
 
-size_t varint_size(size_t v) {
-  size_t n = 1;
-  while (v >= 128) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
 
 } // namespace
 
@@ -91,40 +84,14 @@ size_t list_value::entry_size(size_t len) {
 }
 
 void list_value::write_entry(char* p, std::string_view v) {
-  size_t len = v.size();
-  size_t h = 0;
-  do {
-    unsigned char b = len & 0x7f;
-    len >>= 7;
-    if (len)
-      b |= 0x80;
-    p[h++] = static_cast<char>(b);
-  } while (len);
+  size_t h = put_varint(p, v.size());
   std::memcpy(p + h, v.data(), v.size());
-  size_t total = h + v.size();
-  size_t bs = varint_size(total);
-  char* q = p + total;
-  // q[bs-1] holds the low 7 bits; every byte but q[0] has the "more to the left" bit.
-  for (size_t i = bs; i-- > 0;) {
-    unsigned char b = total & 0x7f;
-    total >>= 7;
-    if (i > 0)
-      b |= 0x80;
-    q[i] = static_cast<char>(b);
-  }
+  put_back_varint(p + h + v.size(), h + v.size());
 }
 
 std::string_view list_value::read_at(const chunk* c, uint32_t off) {
-  const auto* p = reinterpret_cast<const unsigned char*>(c->data() + off);
-  size_t len = 0, shift = 0, h = 0;
-  for (;;) {
-    unsigned char b = p[h++];
-    len |= static_cast<size_t>(b & 0x7f) << shift;
-    if (!(b & 0x80))
-      break;
-    shift += 7;
-  }
-  return std::string_view(reinterpret_cast<const char*>(p + h), len);
+  uint64_t len = get_varint(c->data(), off);
+  return std::string_view(c->data() + off, static_cast<size_t>(len));
 }
 
 uint32_t list_value::next_off(const chunk* c, uint32_t off) {
@@ -133,18 +100,7 @@ uint32_t list_value::next_off(const chunk* c, uint32_t off) {
   return static_cast<uint32_t>(off + total + varint_size(total));
 }
 
-uint32_t list_value::prev_off(const chunk* c, uint32_t end) {
-  const auto* p = reinterpret_cast<const unsigned char*>(c->data());
-  size_t i = end - 1;
-  size_t total = p[i] & 0x7f, shift = 7, bs = 1;
-  while (p[i] & 0x80) {
-    --i;
-    total |= static_cast<size_t>(p[i] & 0x7f) << shift;
-    shift += 7;
-    ++bs;
-  }
-  return static_cast<uint32_t>(end - bs - total);
-}
+uint32_t list_value::prev_off(const chunk* c, uint32_t end) { return prev_entry(c->data(), end); }
 
 uint32_t list_value::offset_in(const chunk* c, size_t i) {
   if (i <= c->count / 2) {

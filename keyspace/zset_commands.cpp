@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -175,16 +176,8 @@ bool parse_lex_range(std::string_view min, std::string_view max, lex_range& r) {
 
 void range_by_rank(const zset_value* z, int64_t start, int64_t end, bool rev, zitems& out) {
   int64_t len = static_cast<int64_t>(z->size());
-  if (start < 0)
-    start += len;
-  if (end < 0)
-    end += len;
-  if (start < 0)
-    start = 0;
-  if (start > end || start >= len)
+  if (!clamp_index_range(start, end, len))
     return;
-  if (end >= len)
-    end = len - 1;
   size_t n = static_cast<size_t>(end - start + 1);
   out.reserve(n);
   auto take = [&](std::string_view m, double s) {
@@ -488,12 +481,10 @@ void rank_generic(exec_context& c, bool rev) {
 void cmd_zrank(exec_context& c) { rank_generic(c, false); }
 void cmd_zrevrank(exec_context& c) { rank_generic(c, true); }
 
-void cmd_zcount(exec_context& c) {
-  score_range r;
-  if (!parse_score_range(c.arg(2), c.arg(3), r)) {
-    c.out().error("ERR min or max is not a float");
-    return;
-  }
+// ZCOUNT / ZLEXCOUNT: how many members fall in the range (by score or by member).
+template <class Range>
+void reply_count_in_range(exec_context& c, const Range& r) {
+  constexpr bool by_score = std::is_same_v<Range, score_range>;
   entry* e = c.lookup_read(c.arg(1));
   if (e == nullptr) {
     c.out().integer(0);
@@ -502,20 +493,41 @@ void cmd_zcount(exec_context& c) {
   if (c.wrong_type(e, vtype::zset))
     return;
   zset_value* z = as_zset(e);
-  int64_t first = first_in_score_range(z, r), n = 0;
+  int64_t first, n = 0;
+  if constexpr (by_score)
+    first = first_in_score_range(z, r);
+  else
+    first = first_in_lex_range(z, r);
   if (first >= 0) {
     if (z->is_listpack()) {
-      z->walk_forward(static_cast<size_t>(first), [&](std::string_view, double s) {
-        if (!r.lte_max(s))
-          return false;
-        ++n;
-        return true;
+      z->walk_forward(static_cast<size_t>(first), [&](std::string_view m, double s) {
+        bool in;
+        if constexpr (by_score)
+          in = r.lte_max(s);
+        else
+          in = r.lte_max(m);
+        n += in ? 1 : 0;
+        return in;
       });
     } else {
-      n = last_in_score_range(z, r) - first + 1;
+      int64_t last;
+      if constexpr (by_score)
+        last = last_in_score_range(z, r);
+      else
+        last = last_in_lex_range(z, r);
+      n = std::max<int64_t>(0, last - first + 1);
     }
   }
   c.out().integer(n);
+}
+
+void cmd_zcount(exec_context& c) {
+  score_range r;
+  if (!parse_score_range(c.arg(2), c.arg(3), r)) {
+    c.out().error("ERR min or max is not a float");
+    return;
+  }
+  reply_count_in_range(c, r);
 }
 
 void cmd_zlexcount(exec_context& c) {
@@ -524,28 +536,7 @@ void cmd_zlexcount(exec_context& c) {
     c.out().error("ERR min or max not valid string range item");
     return;
   }
-  entry* e = c.lookup_read(c.arg(1));
-  if (e == nullptr) {
-    c.out().integer(0);
-    return;
-  }
-  if (c.wrong_type(e, vtype::zset))
-    return;
-  zset_value* z = as_zset(e);
-  int64_t first = first_in_lex_range(z, r), n = 0;
-  if (first >= 0) {
-    if (z->is_listpack()) {
-      z->walk_forward(static_cast<size_t>(first), [&](std::string_view m, double) {
-        if (!r.lte_max(m))
-          return false;
-        ++n;
-        return true;
-      });
-    } else {
-      n = std::max<int64_t>(0, last_in_lex_range(z, r) - first + 1);
-    }
-  }
-  c.out().integer(n);
+  reply_count_in_range(c, r);
 }
 
 // ---- the ZRANGE family -------------------------------------------------------------------------
@@ -671,19 +662,10 @@ void zremrange_generic(exec_context& c, rtype type) {
   int64_t first = -1;
   size_t n = 0;
   if (type == rtype::rank) {
-    int64_t len = static_cast<int64_t>(z->size());
-    if (start < 0)
-      start += len;
-    if (end < 0)
-      end += len;
-    if (start < 0)
-      start = 0;
-    if (start > end || start >= len) {
+    if (!clamp_index_range(start, end, static_cast<int64_t>(z->size()))) {
       c.out().integer(0);
       return;
     }
-    if (end >= len)
-      end = len - 1;
     first = start;
     n = static_cast<size_t>(end - start + 1);
   } else {

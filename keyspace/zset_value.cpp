@@ -1,4 +1,5 @@
 #include "keyspace/zset_value.hpp"
+#include "keyspace/varint.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -432,14 +433,6 @@ using namespace zdetail;
 namespace {
 
 // The listpack entry: varint(len) | member | score (8 bytes) | reverse varint(size of the three).
-size_t varint_size(size_t v) {
-  size_t n = 1;
-  while (v >= 128) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
 
 size_t lp_entry_size(size_t len) {
   size_t t = varint_size(len) + len + 8;
@@ -447,56 +440,23 @@ size_t lp_entry_size(size_t len) {
 }
 
 void lp_write(char* p, std::string_view m, double s) {
-  size_t len = m.size(), h = 0;
-  do {
-    unsigned char b = len & 0x7f;
-    len >>= 7;
-    if (len)
-      b |= 0x80;
-    p[h++] = static_cast<char>(b);
-  } while (len);
+  size_t h = put_varint(p, m.size());
   std::memcpy(p + h, m.data(), m.size());
   std::memcpy(p + h + m.size(), &s, 8);
-  size_t total = h + m.size() + 8, bs = varint_size(total);
-  char* q = p + total;
-  for (size_t i = bs; i-- > 0;) {
-    unsigned char b = total & 0x7f;
-    total >>= 7;
-    if (i > 0)
-      b |= 0x80;
-    q[i] = static_cast<char>(b);
-  }
+  put_back_varint(p + h + m.size() + 8, h + m.size() + 8);
 }
 
 // Reads the entry at `off`; returns the offset of the next one.
 uint32_t lp_read(const char* buf, uint32_t off, std::string_view& m, double& s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(buf + off);
-  size_t len = 0, shift = 0, h = 0;
-  for (;;) {
-    unsigned char b = p[h++];
-    len |= static_cast<size_t>(b & 0x7f) << shift;
-    if (!(b & 0x80))
-      break;
-    shift += 7;
-  }
-  m = std::string_view(reinterpret_cast<const char*>(p + h), len);
-  std::memcpy(&s, p + h + len, 8);
-  size_t total = h + len + 8;
+  uint32_t at = off;
+  auto len = static_cast<size_t>(get_varint(buf, at));
+  m = std::string_view(buf + at, len);
+  std::memcpy(&s, buf + at + len, 8);
+  size_t total = (at - off) + len + 8;
   return static_cast<uint32_t>(off + total + varint_size(total));
 }
 
-uint32_t lp_prev(const char* buf, uint32_t end) {
-  const auto* p = reinterpret_cast<const unsigned char*>(buf);
-  size_t i = end - 1;
-  size_t total = p[i] & 0x7f, shift = 7, bs = 1;
-  while (p[i] & 0x80) {
-    --i;
-    total |= static_cast<size_t>(p[i] & 0x7f) << shift;
-    shift += 7;
-    ++bs;
-  }
-  return static_cast<uint32_t>(end - bs - total);
-}
+uint32_t lp_prev(const char* buf, uint32_t end) { return prev_entry(buf, end); }
 
 std::string score_text(double s) {
   char buf[64];

@@ -70,6 +70,15 @@ inline int command_id(const std::vector<std::string>& words) {
 }
 
 // A dataset with its execution context, driven one command at a time.
+// Records the keys commands report as touched (WATCH) and ready (blocked clients).
+struct recorder : keyspace::key_observer {
+  std::vector<std::string> touched_keys, ready_keys;
+  void touched(int, std::string_view key) override { touched_keys.emplace_back(key); }
+  void ready(int, std::string_view key) override { ready_keys.emplace_back(key); }
+  void touched_all(int, const std::function<bool(std::string_view)>&) override {}
+  void watch(int, std::string_view, uint64_t, bool) override {}
+};
+
 struct server {
   keyspace::dataset data{16};
   keyspace::keyspace_stats stats;

@@ -10,15 +10,6 @@ using troupe::keyspace::list_value;
 
 namespace {
 
-// Records what commands report to the executing actor.
-struct recorder : keyspace::key_observer {
-  std::vector<std::string> touched_keys, ready_keys;
-  void touched(int, std::string_view key) override { touched_keys.emplace_back(key); }
-  void ready(int, std::string_view key) override { ready_keys.emplace_back(key); }
-  void touched_all(int, const std::function<bool(std::string_view)>&) override {}
-  void watch(int, std::string_view, uint64_t, bool) override {}
-};
-
 struct list_fixture : server {
   recorder rec;
   list_fixture() { ctx.set_observer(&rec); }

@@ -11,14 +11,6 @@ using troupe::keyspace::zset_value;
 
 namespace {
 
-struct recorder : keyspace::key_observer {
-  std::vector<std::string> touched_keys, ready_keys;
-  void touched(int, std::string_view key) override { touched_keys.emplace_back(key); }
-  void ready(int, std::string_view key) override { ready_keys.emplace_back(key); }
-  void touched_all(int, const std::function<bool(std::string_view)>&) override {}
-  void watch(int, std::string_view, uint64_t, bool) override {}
-};
-
 struct zset_fixture : server {
   recorder rec;
   zset_fixture() { ctx.set_observer(&rec); }
