@@ -1144,22 +1144,13 @@ void cluster_engine::command(const keyspace::args_t& a, protocol::resp_writer& w
     }
     if ((action == "migrating" || action == "importing" || action == "node") && a.size() == 5) {
       auto* n = state_.find(a[4]);
-      if (action == "migrating") {
-        if (state_.slot_owner(slot) != &m) {
+      if (action == "migrating" || action == "importing") {
+        bool owner = state_.slot_owner(slot) == &m;
+        if (action == "migrating" && !owner) {
           w.error("ERR I'm not the owner of hash slot " + std::to_string(slot));
           return;
         }
-        if (n == nullptr) {
-          w.error("ERR I don't know about node " + std::string(a[4]));
-          return;
-        }
-        if (n->is_slave()) {
-          w.error("ERR Target node is not a master");
-          return;
-        }
-        state_.set_migrating(slot, n->id);
-      } else if (action == "importing") {
-        if (state_.slot_owner(slot) == &m) {
+        if (action == "importing" && owner) {
           w.error("ERR I'm already the owner of hash slot " + std::to_string(slot));
           return;
         }
@@ -1171,7 +1162,10 @@ void cluster_engine::command(const keyspace::args_t& a, protocol::resp_writer& w
           w.error("ERR Target node is not a master");
           return;
         }
-        state_.set_importing(slot, n->id);
+        if (action == "migrating")
+          state_.set_migrating(slot, n->id);
+        else
+          state_.set_importing(slot, n->id);
       } else {
         if (n == nullptr) {
           w.error("ERR Unknown node " + std::string(a[4]));

@@ -142,26 +142,12 @@ void client_unblock(connection_ptr self, const std::vector<std::string>& a) {
   kill_request req;
   std::string out;
   resp_writer w(out);
-  if (a.size() > 4) {
-    w.error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try CLIENT HELP.");
+  bool with_error = false;
+  if (!keyspace::parse_client_unblock(args_t(a.begin(), a.end()), req.filter.id, with_error, w)) {
     deferred_done(self, std::move(out));
     return;
   }
-  if (!protocol::parse_int64(a[2], req.filter.id)) {
-    w.error("ERR value is not an integer or out of range");
-    deferred_done(self, std::move(out));
-    return;
-  }
-  req.unblock = 1;
-  if (a.size() > 3) {
-    if (protocol::iequals(a[3], "error")) {
-      req.unblock = 2;
-    } else if (!protocol::iequals(a[3], "timeout")) {
-      w.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
-      deferred_done(self, std::move(out));
-      return;
-    }
-  }
+  req.unblock = with_error ? 2 : 1;
   req.filter.skipme = false;
   req.requester = st.sess.info.id;
   self->request(st.srv->listener, caf::infinite, kill_atom::value, req).then([=](int64_t n) {

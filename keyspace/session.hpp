@@ -65,6 +65,9 @@ struct client_filter {
 };
 // Parses CLIENT KILL's arguments; on error writes the error reply and returns false.
 bool parse_client_kill(const args_t& args, client_filter& f, protocol::resp_writer& w);
+// Parses CLIENT UNBLOCK <id> [TIMEOUT|ERROR] (args from CLIENT on): the id and whether the client
+// gets the -UNBLOCKED error; on error writes the error reply and returns false.
+bool parse_client_unblock(const args_t& args, int64_t& id, bool& with_error, protocol::resp_writer& w);
 
 // Validates a client name (CLIENT SETNAME, HELLO SETNAME): printable, no spaces.
 bool valid_client_name(std::string_view name);

@@ -315,6 +315,28 @@ bool client_filter::matches(const client_info& c, int64_t self_id, int64_t now_m
   return true;
 }
 
+bool parse_client_unblock(const args_t& args, int64_t& id, bool& with_error, protocol::resp_writer& w) {
+  if (args.size() > 4) {
+    w.error("ERR unknown subcommand or wrong number of arguments for '" + std::string(args[1])
+            + "'. Try CLIENT HELP.");
+    return false;
+  }
+  if (!protocol::parse_int64(args[2], id)) {
+    w.error("ERR value is not an integer or out of range");
+    return false;
+  }
+  with_error = false;
+  if (args.size() > 3) {
+    if (protocol::iequals(args[3], "error")) {
+      with_error = true;
+    } else if (!protocol::iequals(args[3], "timeout")) {
+      w.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return false;
+    }
+  }
+  return true;
+}
+
 bool parse_client_kill(const args_t& a, client_filter& f, resp_writer& w) {
   if (a.size() == 3) {
     f.old_style = true;

@@ -429,3 +429,34 @@ BOOST_FIXTURE_TEST_CASE(time_reply, client) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(client_unblock_arguments)
+
+std::string unblock(const std::vector<std::string>& words, int64_t& id, bool& with_error) {
+  keyspace::args_t args(words.begin(), words.end());
+  std::string out;
+  protocol::resp_writer w(out);
+  bool parsed = keyspace::parse_client_unblock(args, id, with_error, w);
+  BOOST_TEST(parsed == out.empty());
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(as_redis_parses_them) {
+  int64_t id = 0;
+  bool with_error = true;
+  BOOST_TEST(unblock({"CLIENT", "UNBLOCK", "42"}, id, with_error).empty());
+  BOOST_TEST(id == 42);
+  BOOST_TEST(!with_error);
+  BOOST_TEST(unblock({"client", "unblock", "7", "ErRoR"}, id, with_error).empty());
+  BOOST_TEST(id == 7);
+  BOOST_TEST(with_error);
+  BOOST_TEST(unblock({"client", "unblock", "7", "timeout"}, id, with_error).empty());
+  BOOST_TEST(!with_error);
+  BOOST_TEST(unblock({"client", "unblock", "x"}, id, with_error) == err("ERR value is not an integer or out of range"));
+  BOOST_TEST(unblock({"client", "unblock", "1", "soon"}, id, with_error)
+             == err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+  BOOST_TEST(unblock({"client", "UNBLOCK", "1", "2", "3"}, id, with_error)
+             == err("ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP."));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
