@@ -164,7 +164,7 @@ std::vector<uint16_t> ranges_of(connection_ptr self, const std::vector<std::stri
 // A client polling for keys of several slot ranges counts as blocked (INFO blocked_clients).
 // Its keys go into the node's poll registry with its arrival number: a slot_range then keeps data
 // on them for it rather than serve a client that blocked later (first blocked, first served).
-void count_polling(connection_ptr self, bool on) {
+void set_polling(connection_ptr self, bool on) {
   auto& st = self->state;
   if (st.polling_counted == on)
     return;
@@ -192,7 +192,7 @@ void end_poll(connection_ptr self, bool with_error) {
   st.block_deadline_ms = 0;
   st.unblock_requested = 0;
   st.sess.info.flags = "N";
-  count_polling(self, false);
+  set_polling(self, false);
   std::string out;
   resp_writer w(out, st.sess.resp());
   if (with_error)
@@ -247,7 +247,7 @@ void run_locked(connection_ptr self) {
     w.error(std::string("ERR internal error: ") + e.what());
   }
   if (ctx.blocked() && st.unblock_requested == 0)
-    count_polling(self, true);   // before the unlock: nothing reaches these keys in between
+    set_polling(self, true);   // before the unlock: nothing reaches these keys in between
   bool later = unlock_all(self, stats, effects, out);
   if (ctx.blocked()) {
     // Keys in several slot ranges: look again shortly (single-range blocking commands wait in
@@ -259,14 +259,14 @@ void run_locked(connection_ptr self) {
       return;
     }
     st.sess.info.flags = "b";
-    count_polling(self, true);
+    set_polling(self, true);
     self->delayed_send(self, std::chrono::milliseconds(10), btimeout_atom::value, st.segment);
     return;
   }
   st.block_deadline_ms = 0;
   st.unblock_requested = 0;
   st.sess.info.flags = "N";
-  count_polling(self, false);
+  set_polling(self, false);
   if (!later)
     deferred_done(self, out);
 }
@@ -555,7 +555,7 @@ void close_now(connection_ptr self) {
     return;
   flush_out(self);
   st.closing = true;
-  count_polling(self, false);
+  set_polling(self, false);
   self->flush(st.hdl);
   self->close(st.hdl);
   self->quit();
@@ -763,7 +763,7 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
     unwatch_all(self);
     forget_subscriptions(self);
     st.closing = true;
-    count_polling(self, false);
+    set_polling(self, false);
     self->quit();
   };
   return {

@@ -141,7 +141,6 @@ uint64_t process_chunk(self_ptr self, snapshot_chunk& c) {
     st.status.keys += new_keys;
     st.keys_by_range[c.source] = c.keys;
     st.srv->save_keys_processed = st.status.keys;
-    st.srv->save_keys_total = st.status.keys_total;
   }
   for (auto& [db, bytes] : c.records) {
     st.rdb->select_db(db);

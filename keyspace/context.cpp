@@ -139,7 +139,8 @@ void exec_context::replace(database& db, entry* old, entry* replacement) {
   touched(db_index_of(db), replacement->key());
 }
 
-void exec_context::set_string(std::string_view key, std::string_view value, bool keep_ttl, int64_t expire) {
+void exec_context::set_string(std::string_view key, std::string_view value, bool keep_ttl, int64_t expire,
+                              bool not_int) {
   if (observer_)
     observer_->before_write(db_index_, key);
   int s = protocol::key_slot(key);
@@ -148,7 +149,7 @@ void exec_context::set_string(std::string_view key, std::string_view value, bool
   entry* old = t.find(key, h);
   if (keep_ttl && old != nullptr && old->has_expire() && expire < 0)
     expire = old->expire();
-  entry* e = make_string_entry(key, h, value, expire);
+  entry* e = make_string_entry(key, h, value, expire, false, not_int);
   e->lru = settings_->lfu && old != nullptr ? old->lru : fresh_lru();
   if (old != nullptr) {
     t.replace(old, e);

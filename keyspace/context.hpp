@@ -147,7 +147,9 @@ public:
   void replace(database& db, entry* old, entry* replacement);
   void replace(entry* old, entry* replacement) { replace(*db_, old, replacement); }
   // Stores a string under `key`, replacing whatever was there; keeps the old expiry if keep_ttl.
-  void set_string(std::string_view key, std::string_view value, bool keep_ttl = false, int64_t expire = -1);
+  // `not_int`: stored as a string even when it reads as an integer (INCRBYFLOAT's result).
+  void set_string(std::string_view key, std::string_view value, bool keep_ttl = false, int64_t expire = -1,
+                  bool not_int = false);
   // Sets or removes (when < 0) the expiry of an existing key; returns the (possibly moved) entry.
   entry* set_expire(entry* e, int64_t when) { return set_expire(*db_, e, when); }
   entry* set_expire(database& db, entry* e, int64_t when);

@@ -81,8 +81,10 @@ entry* allocate(std::string_view key, uint32_t hash, vtype t, venc e, int64_t ex
 } // namespace
 
 entry* make_string_entry(std::string_view key, uint32_t hash, std::string_view value, int64_t expire,
-                         bool force_raw) {
+                         bool force_raw, bool not_int) {
   venc e = force_raw ? venc::raw : string_encoding(value);
+  if (e == venc::integer && not_int)
+    e = venc::embstr;
   if (e == venc::raw) {
     auto* s = new std::string(value);
     entry* p = allocate(key, hash, vtype::string, e, expire, sizeof(s));

@@ -85,8 +85,9 @@ struct entry {
 };
 
 // Builders. expire < 0 means none.
+// `not_int`: never the "int" encoding (a result Redis keeps as a string, as INCRBYFLOAT's).
 entry* make_string_entry(std::string_view key, uint32_t hash, std::string_view value, int64_t expire,
-                         bool force_raw = false);
+                         bool force_raw = false, bool not_int = false);
 entry* make_collection_entry(std::string_view key, uint32_t hash, vtype t, std::unique_ptr<collection> c,
                              int64_t expire);
 // A copy of `e` under the same key with a different expiry. The value moves over: free the old

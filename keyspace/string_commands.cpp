@@ -362,10 +362,7 @@ void cmd_incrbyfloat(exec_context& c) {
     return;
   }
   std::string s = protocol::format_long_double(value);
-  c.set_string(key, s, true);
-  // Redis keeps a float's result as a string even when it reads as an integer ("3"): embstr.
-  if (entry* n = c.peek(c.db(), key); n != nullptr && n->enc == venc::integer)
-    n->enc = venc::embstr;
+  c.set_string(key, s, true, -1, /*not_int=*/true);   // as Redis: "3" from a float stays embstr
   c.changed();
   c.propagate({"SET", key, s, "KEEPTTL"}); // the result, not the float arithmetic
   c.out().bulk(s);
