@@ -89,7 +89,7 @@ void finish_segment(connection_ptr self) {
     st.replies[i] = reply_batch{};
   }
   st.used.clear();
-  st.srv->total_commands.fetch_add(st.parts.size(), std::memory_order_relaxed);
+  st.srv->per_loop[st.loop].total_commands.fetch_add(st.parts.size(), std::memory_order_relaxed);
   st.parts.clear();
   st.local.clear();
   st.local_ends.clear();
@@ -508,7 +508,7 @@ void send_bytes(connection_ptr self, std::string_view bytes) {
   auto& st = self->state;
   if (bytes.empty() || st.closing)
     return;
-  st.srv->net_output.fetch_add(bytes.size(), std::memory_order_relaxed);
+  st.srv->per_loop[st.loop].net_output.fetch_add(bytes.size(), std::memory_order_relaxed);
   if (!st.caf_pending) {
     ssize_t n = ::send(static_cast<int>(st.hdl.id()), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n == static_cast<ssize_t>(bytes.size()))
@@ -545,7 +545,7 @@ void end_local(connection_ptr self) {
 void local_error(connection_ptr self, std::string_view msg) {
   auto w = local_writer(self);
   w.error(msg);
-  self->state.srv->error_replies.fetch_add(1, std::memory_order_relaxed);
+  self->state.srv->per_loop[self->state.loop].error_replies.fetch_add(1, std::memory_order_relaxed);
   end_local(self);
 }
 
@@ -658,7 +658,7 @@ void deferred_done(connection_ptr self, std::string reply) {
   }
   write_out(self, reply);
   flush_out(self);
-  st.srv->total_commands.fetch_add(1, std::memory_order_relaxed);
+  st.srv->per_loop[st.loop].total_commands.fetch_add(1, std::memory_order_relaxed);
   st.busy = false;
   process(self);
 }
@@ -714,6 +714,7 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
   st.hdl = hdl;
   st.routing = srv->routing;
   st.actor_name = "connection:" + std::to_string(id);
+  st.loop = srv->loop_of(self->system().middleman());
   int fd = static_cast<int>(hdl.id());
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -770,7 +771,7 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
     [=](const caf::io::new_data_msg& msg) {
       auto& st = self->state;
       ++st.handled;
-      st.srv->net_input.fetch_add(msg.buf.size(), std::memory_order_relaxed);
+      st.srv->per_loop[st.loop].net_input.fetch_add(msg.buf.size(), std::memory_order_relaxed);
       st.in.append(msg.buf.data(), msg.buf.size());
       adapt_read_size(self, msg.buf.size());
       if (!st.busy)
@@ -878,18 +879,32 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
       ++st.handled;
       connection_status s;
       s.client = refreshed_info(self);
+      s.loop = st.loop;
       s.commands = st.commands;
       s.segments = st.segments;
       s.batches_sent = st.batches_sent;
       s.input_buffer = st.in.size();
       s.output_pending = st.pending_output;
       s.busy = st.busy;
-      std::string summary = "addr=" + st.sess.info.addr + " db=" + std::to_string(st.sess.db()) + " commands="
+      std::string summary = "addr=" + st.sess.info.addr + " loop=" + std::to_string(st.loop) + " db="
+                            + std::to_string(st.sess.db()) + " commands="
                             + std::to_string(st.commands) + " segments=" + std::to_string(st.segments)
                             + " batches=" + std::to_string(st.batches_sent) + " busy=" + (st.busy ? "yes" : "no");
       return make_status(self, st.actor_name, "connection", st.handled, summary, s);
     },
   };
+}
+
+namespace {
+
+connection_broker::behavior_type adopt(connection_ptr self, int fd, server* srv, int64_t id, bool reject) {
+  return connection(self, self->add_scribe(fd), srv, id, reject);
+}
+
+} // namespace
+
+connection_actor spawn_connection(caf::io::middleman& mm, int fd, server* srv, int64_t id, bool reject) {
+  return caf::actor_cast<connection_actor>(mm.spawn_broker(adopt, fd, srv, id, reject));
 }
 
 } // namespace troupe::actors

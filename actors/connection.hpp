@@ -122,6 +122,7 @@ struct connection_state {
   std::string out;
 
   uint64_t handled = 0, commands = 0, segments = 0, batches_sent = 0;
+  uint32_t loop = 0;   // the I/O loop this connection runs on
 };
 
 using connection_ptr = caf::stateful_actor<connection_state, connection_broker>*;
@@ -133,5 +134,9 @@ void register_connection_commands();
 // with Redis's max-clients error and closes.
 connection_broker::behavior_type connection(connection_ptr self, caf::io::connection_handle hdl, server* srv,
                                             int64_t id, bool reject);
+
+// The same connection on another I/O loop (io-threads > 1): `fd` is an accepted socket that no
+// loop reads yet; the broker is spawned on `mm`'s loop and adopts it there.
+connection_actor spawn_connection(caf::io::middleman& mm, int fd, server* srv, int64_t id, bool reject);
 
 } // namespace troupe::actors

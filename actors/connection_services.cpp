@@ -310,12 +310,14 @@ void config_resetstat(connection_ptr self, const args_t&, resp_writer& w) {
   auto& st = self->state;
   for (auto& r : st.routing->ranges)
     self->send(r, reset_atom::value);
-  st.srv->total_commands = 0;
+  for (auto& c : st.srv->per_loop) {
+    c.total_commands = 0;
+    c.net_input = 0;
+    c.net_output = 0;
+    c.error_replies = 0;
+  }
   st.srv->total_connections = 0;
   st.srv->rejected_connections = 0;
-  st.srv->net_input = 0;
-  st.srv->net_output = 0;
-  st.srv->error_replies = 0;
   w.ok();
 }
 

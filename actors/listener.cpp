@@ -1,5 +1,9 @@
 // listener: the client port. Accepts sockets and forks a connection broker for each; answers
 // CLIENT LIST and CLIENT KILL by asking its connections.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -57,7 +61,22 @@ listener_broker::behavior_type listener(self_ptr self, server* srv, std::string 
         st.srv->rejected_connections.fetch_add(1, std::memory_order_relaxed);
       }
       int64_t id = st.srv->next_client_id.fetch_add(1);
-      auto c = self->fork(connection, msg.handle, st.srv, id, reject);
+      connection_actor c;
+      size_t loop = st.srv->loops.size() > 1 ? st.srv->next_loop++ % st.srv->loops.size() : 0;
+      if (loop == 0) {
+        c = self->fork(connection, msg.handle, st.srv, id, reject);
+      } else {
+        // Another loop's socket: CAF has not started reading it (a scribe reads once configured),
+        // so a duplicate of the descriptor is handed over and this loop's scribe dropped.
+        int fd = dup(static_cast<int>(msg.handle.id()));
+        auto own = self->take(msg.handle);
+        own.reset();
+        if (fd < 0) {
+          config::log_warning("Error accepting a client connection: dup: " + std::string(std::strerror(errno)));
+          return;
+        }
+        c = spawn_connection(*st.srv->loops[loop], fd, st.srv, id, reject);
+      }
       self->monitor(c);
       st.connections.emplace(c.address(), c);
     },

@@ -92,12 +92,25 @@ void write_pidfile(const std::string& path) {
   std::fclose(f);
 }
 
-std::string banner(int port, bool cluster) {
+std::string banner(int port, bool cluster, int io_threads) {
+  std::string loops = io_threads == 1 ? std::string("the I/O loop") : std::to_string(io_threads) + " I/O loops";
   std::string pid = std::to_string(getpid());
   std::string line = std::string(64, '-');
   return "\n " + line + "\n  Troupe " TROUPE_VERSION " -- speaks Redis " TROUPE_REDIS_VERSION + " (64 bit), "
          + (cluster ? "cluster" : "standalone") + " mode\n  Port: " + std::to_string(port) + "  PID: " + pid
-         + "\n  Actors on CAF 0.17: connections and slot ranges on the I/O loop\n " + line + "\n\n";
+         + "\n  Actors on CAF 0.17: connections and slot ranges on " + loops + "\n " + line + "\n\n";
+}
+
+// An actor system with the middleman (its I/O loop) and a sharing scheduler of `threads` threads.
+std::unique_ptr<caf::actor_system_config> actor_config(int threads) {
+  auto c = std::make_unique<caf::actor_system_config>();
+  c->load<caf::io::middleman>();
+  c->set("scheduler.policy", caf::atom("sharing"));
+  c->set("scheduler.max-threads", threads);
+  c->set("logger.verbosity", caf::atom("quiet"));
+  // One read per readiness event (the default reads until EAGAIN: a wasted syscall per request).
+  c->set("middleman.max-consecutive-reads", 1);
+  return c;
 }
 
 } // namespace
@@ -197,26 +210,38 @@ int main(int argc, char** argv) {
   actors::register_connection_commands();
   srv.data = std::make_unique<keyspace::dataset>(srv.databases);
 
-  caf::actor_system_config sys_cfg;
-  sys_cfg.load<caf::io::middleman>();
   // Off-loop actors (node, inspector) are few and quiet: a small pool that sleeps when idle.
-  sys_cfg.set("scheduler.policy", caf::atom("sharing"));
-  sys_cfg.set("scheduler.max-threads", 2);
-  sys_cfg.set("logger.verbosity", caf::atom("quiet"));
-  // One read per readiness event (the default reads until EAGAIN: a wasted syscall per request).
-  sys_cfg.set("middleman.max-consecutive-reads", 1);
+  auto sys_cfg = actor_config(2);
   {
-    caf::actor_system sys{sys_cfg};
+    caf::actor_system sys{*sys_cfg};
     auto& mm = sys.middleman();
+    // io-threads N: N-1 more actor systems, each for its middleman's I/O loop. Their one scheduler
+    // thread runs what their brokers wake among the node's ordinary actors (CAF schedules an actor
+    // woken from a loop on that loop's system).
+    int n_loops = static_cast<int>(cfg.get_int("io-threads"));
+    std::vector<std::unique_ptr<caf::actor_system_config>> loop_cfgs;
+    std::vector<std::unique_ptr<caf::actor_system>> loop_systems;
+    srv.loops.push_back(&mm);
+    for (int i = 1; i < n_loops; ++i) {
+      loop_cfgs.push_back(actor_config(1));
+      loop_systems.push_back(std::make_unique<caf::actor_system>(*loop_cfgs.back()));
+      srv.loops.push_back(&loop_systems.back()->middleman());
+    }
     int k = static_cast<int>(cfg.get_int("slot-actors"));
+    if (k < n_loops) {
+      config::log_notice("slot-actors " + std::to_string(k) + " raised to " + std::to_string(n_loops)
+                         + ": every I/O loop holds slot ranges of its own");
+      k = n_loops;
+    }
     k = std::max(1, std::min(k, protocol::slot_count));
     auto routing = std::make_shared<actors::routing_table>();
     for (int i = 0; i < k; ++i) {
       int first = i * protocol::slot_count / k, last = (i + 1) * protocol::slot_count / k - 1;
       srv.events.push_back(std::make_unique<keyspace::key_events>());
       routing->events.push_back(srv.events.back().get());
-      routing->ranges.push_back(
-        actors::spawn_slot_range(mm, srv, static_cast<uint32_t>(i), first, last, srv.events.back().get()));
+      routing->ranges.push_back(actors::spawn_slot_range(*srv.loops[static_cast<size_t>(i % n_loops)], srv,
+                                                         static_cast<uint32_t>(i), first, last,
+                                                         srv.events.back().get()));
       for (int s = first; s <= last; ++s)
         routing->owner[static_cast<size_t>(s)] = static_cast<uint16_t>(i);
     }
@@ -225,7 +250,7 @@ int main(int argc, char** argv) {
     srv.pubsub = actors::spawn_pubsub(mm, srv);
     srv.inspector = actors::spawn_inspector(sys, srv);
     if (log.to_stdout())
-      log.raw(banner(port, cluster));
+      log.raw(banner(port, cluster, n_loops));
     else
       config::log_notice("Running mode=" + std::string(cluster ? "cluster" : "standalone") + ", port="
                          + std::to_string(port) + ".");

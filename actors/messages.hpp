@@ -361,6 +361,7 @@ typename Inspector::result_type inspect(Inspector& f, cluster_command& x) {
 // The status records of the individual actors (rendered into actor_status::detail).
 struct slot_range_status {
   uint32_t index = 0;
+  uint32_t loop = 0;   // the I/O loop it runs on (io-threads)
   int first_slot = 0, last_slot = 0;
   uint64_t keys = 0, expires = 0;
   uint64_t batches = 0, commands = 0;
@@ -374,13 +375,14 @@ struct slot_range_status {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
-  return f(caf::meta::type_name("slot_range_status"), x.index, x.first_slot, x.last_slot, x.keys, x.expires,
+  return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
            x.batches, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
            x.watched_keys, x.stats);
 }
 
 struct connection_status {
   keyspace::client_info client;
+  uint32_t loop = 0;   // the I/O loop it runs on (io-threads)
   uint64_t commands = 0;
   uint64_t segments = 0;
   uint64_t batches_sent = 0;
@@ -391,7 +393,7 @@ struct connection_status {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connection_status& x) {
-  return f(caf::meta::type_name("connection_status"), x.client, x.commands, x.segments, x.batches_sent,
+  return f(caf::meta::type_name("connection_status"), x.client, x.loop, x.commands, x.segments, x.batches_sent,
            x.input_buffer, x.output_pending, x.busy);
 }
 

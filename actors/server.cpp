@@ -19,6 +19,13 @@ std::vector<std::pair<std::string, status_handle>> actor_directory::snapshot() c
   return {actors_.begin(), actors_.end()};
 }
 
+uint32_t server::loop_of(const caf::io::middleman& mm) const {
+  for (size_t i = 0; i < loops.size(); ++i)
+    if (loops[i] == &mm)
+      return static_cast<uint32_t>(i);
+  return 0;
+}
+
 keyspace::session_settings server::session_settings() const {
   keyspace::session_settings s;
   s.requirepass = cfg->get_string("requirepass");

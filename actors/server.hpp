@@ -20,6 +20,10 @@
 #include "keyspace/session.hpp"
 #include "protocol/cluster_routing.hpp"
 
+namespace caf::io {
+class middleman;
+}
+
 namespace troupe::actors {
 
 // Slot -> slot_range actor. Immutable once published.
@@ -94,6 +98,13 @@ struct server {
     cluster_version.fetch_add(1, std::memory_order_release);
   }
   std::vector<std::unique_ptr<keyspace::key_events>> events;
+  // The I/O loops (io-threads): loop 0 is the main actor system's middleman, each further loop the
+  // middleman of an actor system of its own (CAF 0.17 runs one multiplexer per middleman). Slot
+  // range i lives on loop i % N; accepted sockets are dealt to the loops in turn.
+  std::vector<caf::io::middleman*> loops;
+  std::atomic<uint64_t> next_loop{0};
+  // The index of the loop `mm` runs (0 when it is none of them).
+  uint32_t loop_of(const caf::io::middleman& mm) const;
   listener_actor listener;
   inspector_actor inspector;
   actor_directory directory;
@@ -113,10 +124,21 @@ struct server {
   keyspace::poll_registry polls;               // ... and the keys they wait on, by arrival
   std::atomic<uint64_t> block_seq{0};          // arrival numbers of blocked clients
   std::atomic<uint64_t> rejected_connections{0};
-  std::atomic<uint64_t> total_commands{0};
-  std::atomic<uint64_t> net_input{0};
-  std::atomic<uint64_t> net_output{0};
-  std::atomic<uint64_t> error_replies{0};
+  // Counted by the connections on every command and read: one cache line per I/O loop, so that
+  // loops on different cores do not contend for it; INFO adds them up.
+  struct alignas(64) loop_counters {
+    std::atomic<uint64_t> total_commands{0};
+    std::atomic<uint64_t> net_input{0};
+    std::atomic<uint64_t> net_output{0};
+    std::atomic<uint64_t> error_replies{0};
+  };
+  std::array<loop_counters, 128> per_loop;   // io-threads is at most 128
+  uint64_t sum(std::atomic<uint64_t> loop_counters::*field) const {
+    uint64_t n = 0;
+    for (auto& c : per_loop)
+      n += (c.*field).load(std::memory_order_relaxed);
+    return n;
+  }
   std::atomic<int64_t> next_client_id{3}; // redis-server's first client gets id 3 too
   std::atomic<int64_t> lastsave{0};
   std::atomic<uint64_t> used_memory_peak{0};

@@ -50,6 +50,7 @@ struct slot_range_state {
   static inline const char* name = "slot_range";
   server* srv = nullptr;
   uint32_t index = 0;
+  uint32_t loop = 0;   // the I/O loop it runs on
   int first = 0, last = 0;
   std::string actor_name;
   keyspace::keyspace_stats stats;
@@ -362,6 +363,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
   st.first = first;
   st.last = last;
   st.actor_name = "slot_range:" + std::to_string(index);
+  st.loop = srv->loop_of(self->system().middleman());
   st.settings = srv->keyspace_settings();
   st.ctx = std::make_unique<keyspace::exec_context>(*srv->data, st.stats, st.settings, st.rng);
   st.ctx->set_observer(st.observer.get());
@@ -509,6 +511,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       ++st.handled;
       slot_range_status s;
       s.index = st.index;
+      s.loop = st.loop;
       s.first_slot = st.first;
       s.last_slot = st.last;
       for (int i = 0; i < st.srv->data->count(); ++i) {
@@ -524,6 +527,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       s.watched_keys = st.events->watches.watched_keys();
       s.stats = st.stats;
       std::string summary = "slots=" + std::to_string(st.first) + "-" + std::to_string(st.last)
+                            + " loop=" + std::to_string(st.loop)
                             + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
                             + " batches=" + std::to_string(st.batches) + " commands=" + std::to_string(st.commands)
                             + " locked=" + (st.locked ? "yes" : "no");

@@ -82,11 +82,11 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
   f.loaded_keys = srv.loaded_keys.load();
   f.loaded_keys_expired = srv.loaded_keys_expired.load();
   f.total_connections = srv.total_connections.load();
-  f.total_commands = srv.total_commands.load();
-  f.net_input = srv.net_input.load();
-  f.net_output = srv.net_output.load();
+  f.total_commands = srv.sum(&server::loop_counters::total_commands);
+  f.net_input = srv.sum(&server::loop_counters::net_input);
+  f.net_output = srv.sum(&server::loop_counters::net_output);
   f.rejected_connections = srv.rejected_connections.load();
-  f.total_error_replies = srv.error_replies.load();
+  f.total_error_replies = srv.sum(&server::loop_counters::error_replies);
   f.replid = srv.run_id;
   rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) == 0) {

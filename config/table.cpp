@@ -175,7 +175,7 @@ std::vector<spec> build() {
       M("hll-sparse-max-bytes", "3000", 0, ll_max),
       I("hz", "10", 0, int_max, EFF | f_clamp_hz),
       S("ignore-warnings", ""),
-      I("io-threads", "1", 1, 128, IMM),   // one I/O loop for now: [speed] adds N
+      I("io-threads", "1", 1, 128, IMM | EFF),   // I/O loops, each with its connections and slot ranges
       B("io-threads-do-reads", "no", IMM),
       B("jemalloc-bg-thread", "yes"),
       I("key-load-delay", "0", int_min, int_max, HID),

@@ -14,6 +14,9 @@ import redis
 
 TROUPE = os.environ.get("TROUPE_SERVER") or os.path.join(os.path.dirname(__file__), "../../build/troupe-server")
 REDIS = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+# Flags added to every troupe-server the tests start (CTest runs the suite again with
+# "--io-threads 3", so every test also holds with several I/O loops).
+TROUPE_ARGS = os.environ.get("TROUPE_ARGS", "").split()
 _started = []
 
 
@@ -73,6 +76,8 @@ class Server:
                 f.write(self.config)
             cmd.append(path)
         cmd += ["--port", str(self.port), "--dir", self.dir, "--save", ""]
+        if self.binary == TROUPE:
+            cmd += TROUPE_ARGS
         return cmd + self.args
 
     def start(self, wait=True):

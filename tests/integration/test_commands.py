@@ -160,7 +160,7 @@ class Commands(unittest.TestCase):
         self.assertTrue(any(n.startswith("name=connection:") for n in names))
         self.assertNotIn("\r", self.server.cli("ACTORS", "LIST"))
         slot_line = [l for l in lines if l.startswith("name=slot_range:0 ")][0]
-        self.assertRegex(slot_line, r"kind=slot_range handled=\d+ mailbox=\d+ slots=0-4095 keys=\d+")
+        self.assertRegex(slot_line, r"kind=slot_range handled=\d+ mailbox=\d+ slots=0-4095 loop=\d+ keys=\d+")
         info = self.server.cli("ACTORS", "INFO", "slot_range:0")
         self.assertIn("actor_status(", info)
         self.assertIn("slot_range_status(", info)

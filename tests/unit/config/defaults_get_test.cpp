@@ -141,9 +141,9 @@ BOOST_AUTO_TEST_CASE(effective_flags) {
                  "tcp-keepalive", "daemonize", "databases", "protected-mode", "save", "proto-max-bulk-len",
                  "client-query-buffer-limit", "slot-actors", "cluster-enabled", "hz", "always-show-logo",
                  "appendonly", "appendfsync", "dbfilename", "cluster-config-file", "cluster-node-timeout",
-                 "rdb-key-save-delay", "key-load-delay"})
+                 "rdb-key-save-delay", "key-load-delay", "io-threads"})
     BOOST_CHECK_MESSAGE(s.is_effective(n), n);
-  for (auto n : {"maxmemory", "bind-source-addr", "metrics-port", "rename-command", "io-threads"})
+  for (auto n : {"maxmemory", "bind-source-addr", "metrics-port", "rename-command", "io-threads-do-reads"})
     BOOST_CHECK_MESSAGE(!s.is_effective(n), n);
   s.set_effective("maxmemory", true);
   BOOST_CHECK(s.is_effective("maxmemory"));
