@@ -171,9 +171,12 @@ void set_polling(connection_ptr self, bool on) {
   st.polling_counted = on;
   st.srv->polling_clients.fetch_add(on ? 1 : -1, std::memory_order_relaxed);
   if (on) {
+    // The keys it waits on: all of them but BLMOVE's and BRPOPLPUSH's destination.
+    const auto& name = command_table::instance().at(st.deferred_cmd).name;
+    bool source_only = name == "blmove" || name == "brpoplpush";
     std::vector<std::string> keys;
     for (int k : st.deferred_keys)
-      if (k >= 0 && static_cast<size_t>(k) < st.deferred.size())
+      if (k >= 0 && static_cast<size_t>(k) < st.deferred.size() && !(source_only && !keys.empty()))
         keys.push_back(st.deferred[static_cast<size_t>(k)]);
     st.poll_seq = ++st.srv->block_seq;
     st.srv->polls.add(st.poll_seq, st.sess.db(), keys);
@@ -240,6 +243,14 @@ void run_locked(connection_ptr self) {
   bool blocking = command_table::instance().at(st.deferred_cmd).has(protocol::cmd_blocking);
   ctx.set_blocking_allowed(blocking);
   ctx.set_block_retry(st.block_deadline_ms != 0); // polling again: a key of another type waits on
+  if (blocking && !st.srv->polls.empty()) {
+    // First blocked, first served among pollers too: leave alone a key an earlier poller waits on
+    // (a newcomer, not yet listed, comes after every listed poller).
+    uint64_t mine = st.polling_counted ? st.poll_seq : UINT64_MAX;
+    ctx.set_block_claimed([srv = st.srv, db = st.sess.db(), mine](std::string_view key) {
+      return srv->polls.earliest(db, key) < mine;
+    });
+  }
   ctx.set_writes_refused(st.srv->write_fence.load());
   try {
     keyspace::execute(ctx, st.deferred_cmd);

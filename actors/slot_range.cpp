@@ -137,6 +137,14 @@ bool run_command(self_ptr self, const batch_command& c, int64_t client, protocol
   st.ctx->begin(c.db, st.args, w, now);
   st.ctx->set_client(static_cast<uint64_t>(client));
   st.ctx->set_blocking_allowed((c.flags & batch_command::may_block) != 0);
+  // A newly arrived blocking command leaves alone what is kept for a client polling across slot
+  // ranges (it blocked first); a waiter served from a ready key was checked in serve_ready.
+  if ((c.flags & batch_command::may_block) != 0 && !st.ctx->block_retry() && !st.srv->polls.empty())
+    st.ctx->set_block_claimed([srv = st.srv, db = static_cast<int>(c.db)](std::string_view key) {
+      return srv->polls.earliest(db, key) != UINT64_MAX;
+    });
+  else
+    st.ctx->set_block_claimed({});
   st.ctx->set_writes_refused(st.srv->write_fence.load(std::memory_order_relaxed));
   try {
     keyspace::execute(*st.ctx, c.cmd);

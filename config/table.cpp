@@ -251,7 +251,7 @@ std::vector<spec> build() {
       X("shutdown-on-sigint", kind::flags, "default", 0, shutdown_flags),
       X("shutdown-on-sigterm", kind::flags, "default", 0, shutdown_flags),
       I("shutdown-timeout", "10", 0, int_max),
-      I("slot-actors", "4", 1, 1024, EFF),  // Troupe
+      I("slot-actors", "1", 1, 1024, EFF),  // Troupe: at least one per I/O loop (io-threads)
       I("slowlog-log-slower-than", "10000", -1, ll_max),
       I("slowlog-max-len", "128", 0, ll_max),
       I("socket-mark-id", "0", 0, uint_max, IMM),

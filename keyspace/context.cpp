@@ -189,6 +189,8 @@ entry* exec_context::blocking_source(std::string_view key, vtype t, bool& failed
   failed = false;
   if (block_retry_ && !ready_key_.empty() && key != ready_key_)
     return nullptr;
+  if (claimed_ && claimed_(key))
+    return nullptr;
   entry* e = lookup_write(key);
   if (e == nullptr)
     return nullptr;

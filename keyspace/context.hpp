@@ -247,6 +247,10 @@ public:
     block_retry_ = retry;
     ready_key_ = std::string(ready_key);
   }
+  bool block_retry() const { return block_retry_; }
+  // Keys whose data is kept for a client that blocked earlier (one polling across slot ranges):
+  // a blocking command treats them as empty. Empty function: none.
+  void set_block_claimed(std::function<bool(std::string_view)> claimed) { claimed_ = std::move(claimed); }
   // For a blocking command looking at `key` (a list or sorted set: `t`): its entry when the
   // command may pop from it now; nullptr when empty or (on a retry) not the ready key or of
   // another type. Replies WRONGTYPE and sets `failed` for another type at the first attempt.
@@ -294,6 +298,7 @@ private:
   bool writes_refused_ = false;
   bool blocked_ = false;
   bool block_retry_ = false;
+  std::function<bool(std::string_view)> claimed_;
   std::string ready_key_;
   int64_t block_timeout_ms_ = 0;
 };

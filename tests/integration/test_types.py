@@ -1179,6 +1179,43 @@ class UnblockAcrossSlotRanges(unittest.TestCase):
         finally:
             s.stop()
 
+    def test_a_blmove_polling_across_ranges_does_not_hold_its_destination(self):
+        # BLMOVE waits on its source only: a push to its destination goes to that key's own waiter.
+        s = Server("--slot-actors", "4").start()
+        try:
+            src, dst = spread("m", 2)
+            r = s.client()
+            a, b = connect(s.port), connect(s.port)
+            block(r, a, "BLMOVE", src, dst, "LEFT", "RIGHT", "0")   # across two slot ranges
+            block(r, b, "BLPOP", dst, "0")
+            r.rpush(dst, "x")
+            self.assertEqual(b.reply(), bulk(dst, "x"))
+            r.rpush(src, "y")
+            self.assertEqual(a.reply(), b"$1\r\ny\r\n")
+            self.assertEqual(r.lrange(dst, 0, -1), ["y"])
+        finally:
+            s.stop()
+
+    def test_pollers_are_served_in_the_order_they_blocked(self):
+        # Two clients polling the same keys across ranges: the first to block gets the first push,
+        # whichever polls first after it.
+        s = Server("--slot-actors", "4").start()
+        try:
+            k0, k1 = spread("p", 2)
+            r = s.client()
+            for _ in range(20):
+                a, c = connect(s.port), connect(s.port)
+                block(r, a, "BLPOP", k0, k1, "0")
+                block(r, c, "BLPOP", k0, k1, "0")
+                r.rpush(k1, "first")
+                self.assertEqual(a.reply(), bulk(k1, "first"))
+                r.rpush(k0, "second")
+                self.assertEqual(c.reply(), bulk(k0, "second"))
+                a.close()
+                c.close()
+        finally:
+            s.stop()
+
 
 class SwapDbWakesBlockedClients(unittest.TestCase):
     def test_swapdb_serves_a_client_blocked_on_a_key_it_brings_in(self):

@@ -53,7 +53,7 @@ BOOST_AUTO_TEST_CASE(redis_defaults) {
   BOOST_CHECK_EQUAL(get1(s, "list-max-listpack-size"), "-2");
   BOOST_CHECK_EQUAL(get1(s, "shutdown-on-sigterm"), "default");
   BOOST_CHECK_EQUAL(get1(s, "io-threads"), "1");
-  BOOST_CHECK_EQUAL(get1(s, "slot-actors"), "4");
+  BOOST_CHECK_EQUAL(get1(s, "slot-actors"), "1");
   BOOST_CHECK_EQUAL(get1(s, "metrics-port"), "0");
   BOOST_CHECK_EQUAL(get1(s, "dir"), std::filesystem::current_path().string());
   BOOST_CHECK_EQUAL(s.config_file(), "");

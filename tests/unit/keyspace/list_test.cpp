@@ -220,6 +220,18 @@ BOOST_AUTO_TEST_CASE(blocking_blocks_when_nothing_is_there) {
   BOOST_TEST(!ctx.blocked());
 }
 
+BOOST_AUTO_TEST_CASE(claimed_keys_count_as_empty_for_blocking_commands) {
+  // Data kept for a client that blocked earlier: a blocking command skips that key.
+  BOOST_TEST(cmd("rpush held a") == integer(1));
+  BOOST_TEST(cmd("rpush free b") == integer(1));
+  ctx.set_block_claimed([](std::string_view k) { return k == "held"; });
+  BOOST_TEST(cmd("blpop held free 0") == bulks({"free", "b"}));
+  BOOST_TEST(cmd("blpop held 0") == "");
+  BOOST_TEST(ctx.blocked());
+  BOOST_TEST(cmd("lpop held") == bulk("a"));   // not a blocking command: unaffected
+  ctx.set_block_claimed({});
+}
+
 BOOST_AUTO_TEST_CASE(blocking_not_allowed_replies_as_on_timeout) {
   ctx.set_blocking_allowed(false);
   BOOST_TEST(cmd("blpop nokey 0") == "*-1\r\n");
