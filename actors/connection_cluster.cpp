@@ -59,12 +59,8 @@ void routing_keys(const command_spec& spec, const args_t& args, std::vector<int>
     out.push_back(i);
 }
 
-void cluster_service(connection_ptr self, const std::vector<std::string>& a) {
+void ask_cluster(connection_ptr self, cluster_command c) {
   auto& st = self->state;
-  cluster_command c;
-  c.args = a;
-  c.resp = static_cast<uint8_t>(st.sess.resp());
-  c.has_keys = st.srv->data->db(0).size() > 0;
   self->request(st.srv->cluster, std::chrono::seconds(10), std::move(c))
     .then([=](std::string& reply) { deferred_done(self, std::move(reply)); },
           [=](caf::error&) {
@@ -72,6 +68,29 @@ void cluster_service(connection_ptr self, const std::vector<std::string>& a) {
             resp_writer(out).error("ERR the cluster actor did not answer");
             deferred_done(self, std::move(out));
           });
+}
+
+// Whether the node holds keys is asked of the slot ranges (only they may read their tables: with
+// io-threads they can be on other threads, or locked by another connection).
+void cluster_service(connection_ptr self, const std::vector<std::string>& a) {
+  auto& st = self->state;
+  auto c = std::make_shared<cluster_command>();
+  c->args = a;
+  c->resp = static_cast<uint8_t>(st.sess.resp());
+  auto left = std::make_shared<size_t>(st.routing->ranges.size());
+  for (auto& r : st.routing->ranges)
+    self->request(r, std::chrono::seconds(10), stats_atom::value)
+      .then(
+        [=](slot_range_report& rep) {
+          if (!rep.keys.empty() && rep.keys[0] > 0)
+            c->has_keys = true;
+          if (--*left == 0)
+            ask_cluster(self, std::move(*c));
+        },
+        [=](caf::error&) {
+          if (--*left == 0)
+            ask_cluster(self, std::move(*c));
+        });
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 // listener: the client port. Accepts sockets and forks a connection broker for each; answers
 // CLIENT LIST and CLIENT KILL by asking its connections.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,9 @@
 #include "config/log.hpp"
 
 namespace troupe::actors {
+
+// Handing an accepted socket to another I/O loop relies on CAF 0.17's scribes (see below).
+static_assert(CAF_VERSION >= 1700 && CAF_VERSION < 1800, "check the socket hand-over in new_connection_msg");
 
 namespace {
 
@@ -66,9 +70,10 @@ listener_broker::behavior_type listener(self_ptr self, server* srv, std::string 
       if (loop == 0) {
         c = self->fork(connection, msg.handle, st.srv, id, reject);
       } else {
-        // Another loop's socket: CAF has not started reading it (a scribe reads once configured),
-        // so a duplicate of the descriptor is handed over and this loop's scribe dropped.
-        int fd = dup(static_cast<int>(msg.handle.id()));
+        // Another loop's socket: CAF 0.17 has not started reading it (a scribe joins its loop's
+        // epoll only once configured to read), so a duplicate of the descriptor is handed over and
+        // this loop's scribe dropped (which closes the original).
+        int fd = fcntl(static_cast<int>(msg.handle.id()), F_DUPFD_CLOEXEC, 0);
         auto own = self->take(msg.handle);
         own.reset();
         if (fd < 0) {

@@ -1,6 +1,7 @@
 // slot_range: owns the keys of a run of hash slots; executes the command batches connections send
 // it, in order, on the I/O loop; can be locked by one connection for a command that spans actors.
 #include <deque>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -29,11 +30,14 @@ using slot_range_broker = caf::io::typed_broker<
   caf::reacts_to<snapshot_begin>, caf::reacts_to<step_atom, uint64_t>,
   caf::replies_to<status_atom>::with<actor_status>>;
 
-// Work that arrived while the actor was locked, kept in arrival order.
+// Work that arrived while the actor was locked, kept in arrival order: a batch, a lock request, or
+// anything else that reads or changes the range's keys or registries (the lock holder, maybe on
+// another I/O loop's thread, is touching them).
 struct deferred {
   bool is_lock = false;
   command_batch batch;
   connection_actor sender;
+  std::function<void()> work;
 };
 
 // A client blocked on keys of this range (BLPOP ...): its command, kept to be run again.
@@ -77,6 +81,7 @@ struct slot_range_state {
   uint64_t snapshot_id = 0;
   uint64_t dirty_at_snapshot = 0;
   std::set<std::pair<int, std::string>> held_for_pollers;   // ready keys an earlier poller waits on
+  std::vector<std::pair<int, std::string>> claimed_skipped;   // keys a blocking command left to a poller
   rdb_snapshotter_actor snapshotter;
   bool step_scheduled = false;
 };
@@ -139,12 +144,14 @@ bool run_command(self_ptr self, const batch_command& c, int64_t client, protocol
   st.ctx->set_blocking_allowed((c.flags & batch_command::may_block) != 0);
   // A newly arrived blocking command leaves alone what is kept for a client polling across slot
   // ranges (it blocked first); a waiter served from a ready key was checked in serve_ready.
-  if ((c.flags & batch_command::may_block) != 0 && !st.ctx->block_retry() && !st.srv->polls.empty())
-    st.ctx->set_block_claimed([srv = st.srv, db = static_cast<int>(c.db)](std::string_view key) {
-      return srv->polls.earliest(db, key) != UINT64_MAX;
+  bool claims = (c.flags & batch_command::may_block) != 0 && !st.ctx->block_retry() && !st.srv->polls.empty();
+  if (claims)
+    st.ctx->set_block_claimed([&st, db = static_cast<int>(c.db)](std::string_view key) {
+      if (st.srv->polls.earliest(db, key) == UINT64_MAX)
+        return false;
+      st.claimed_skipped.emplace_back(db, std::string(key));
+      return true;
     });
-  else
-    st.ctx->set_block_claimed({});
   st.ctx->set_writes_refused(st.srv->write_fence.load(std::memory_order_relaxed));
   try {
     keyspace::execute(*st.ctx, c.cmd);
@@ -152,6 +159,13 @@ bool run_command(self_ptr self, const batch_command& c, int64_t client, protocol
     w.error("OOM command not allowed when used memory > 'maxmemory'.");
   } catch (const std::exception& e) {
     w.error(std::string("ERR internal error: ") + e.what());
+  }
+  if (claims) {
+    st.ctx->set_block_claimed({});
+    // Parked behind a poller: look at those keys again when the poller is done with them.
+    if (st.ctx->blocked())
+      st.held_for_pollers.insert(st.claimed_skipped.begin(), st.claimed_skipped.end());
+    st.claimed_skipped.clear();
   }
   return !st.ctx->blocked();
 }
@@ -330,7 +344,9 @@ void drain(self_ptr self) {
   while (!st.locked && !st.queue.empty()) {
     deferred d = std::move(st.queue.front());
     st.queue.pop_front();
-    if (d.is_lock)
+    if (d.work)
+      d.work();
+    else if (d.is_lock)
       grant_lock(self, d.sender);
     else
       run_batch(self, d.batch, d.sender);
@@ -345,6 +361,42 @@ void release(self_ptr self) {
   st.holder = caf::actor_addr{};
   serve_ready(self); // the lock holder may have pushed to keys someone waits on
   drain(self);
+}
+
+// Runs `f` now, or after the lock holder is done.
+void when_unlocked(self_ptr self, std::function<void()> f) {
+  auto& st = self->state;
+  if (st.locked)
+    st.queue.push_back(deferred{false, {}, {}, std::move(f)});
+  else
+    f();
+}
+
+actor_status status_of(self_ptr self) {
+  auto& st = self->state;
+  slot_range_status s;
+  s.index = st.index;
+  s.loop = st.loop;
+  s.first_slot = st.first;
+  s.last_slot = st.last;
+  for (int i = 0; i < st.srv->data->count(); ++i) {
+    s.keys += st.srv->data->db(i).size(st.first, st.last);
+    s.expires += st.srv->data->db(i).volatile_count(st.first, st.last);
+  }
+  s.batches = st.batches;
+  s.commands = st.commands;
+  s.locked = st.locked;
+  s.lock_holder = st.locked ? caf::to_string(st.holder) : "";
+  s.queued_while_locked = st.queued_total;
+  s.blocked_clients = st.waiters.size();
+  s.watched_keys = st.events->watches.watched_keys();
+  s.stats = st.stats;
+  std::string summary = "slots=" + std::to_string(st.first) + "-" + std::to_string(st.last)
+                        + " loop=" + std::to_string(st.loop)
+                        + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
+                        + " batches=" + std::to_string(st.batches) + " commands=" + std::to_string(st.commands)
+                        + " locked=" + (st.locked ? "yes" : "no");
+  return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
 }
 
 slot_range_report make_report(self_ptr self) {
@@ -385,8 +437,11 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
     for (auto& [id, w] : st.waiters)
       if (w.conn.address() == dm.source)
         gone.push_back(id);
-    for (auto id : gone)
-      forget_waiter(self, id); // a blocked client disconnected
+    if (!gone.empty())
+      when_unlocked(self, [self, gone] {
+        for (auto id : gone)
+          forget_waiter(self, id); // a blocked client disconnected
+      });
     if (st.locked && dm.source == st.holder)
       release(self); // the holder died without unlocking
   });
@@ -399,7 +454,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       auto sender = caf::actor_cast<connection_actor>(self->current_sender());
       if (st.locked) {
         ++st.queued_total;
-        st.queue.push_back(deferred{false, std::move(b), sender});
+        st.queue.push_back(deferred{false, std::move(b), sender, {}});
         return;
       }
       run_batch(self, b, sender);
@@ -409,7 +464,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       ++st.handled;
       auto sender = caf::actor_cast<connection_actor>(self->current_sender());
       if (st.locked) {
-        st.queue.push_back(deferred{true, {}, sender});
+        st.queue.push_back(deferred{true, {}, sender, {}});
         return;
       }
       grant_lock(self, sender);
@@ -423,9 +478,13 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         release(self);
       }
     },
-    [=](stats_atom) -> slot_range_report {
+    [=](stats_atom) -> caf::result<slot_range_report> {
       ++self->state.handled;
-      return make_report(self);
+      if (!self->state.locked)
+        return make_report(self);
+      auto rp = self->make_response_promise<slot_range_report>();
+      when_unlocked(self, [self, rp]() mutable { rp.deliver(make_report(self)); });
+      return rp;
     },
     [=](saved_atom, uint64_t dirty_at_start) {
       auto& st = self->state;
@@ -458,11 +517,15 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
     },
     [=](unwatch_atom, int64_t client) {
       ++self->state.handled;
-      self->state.events->watches.unwatch(static_cast<uint64_t>(client));
+      when_unlocked(self, [self, client] { self->state.events->watches.unwatch(static_cast<uint64_t>(client)); });
     },
     [=](btimeout_atom, uint64_t id) {
       auto& st = self->state;
       ++st.handled;
+      if (st.locked) {
+        when_unlocked(self, [self, id] { self->send(self, btimeout_atom::value, id); });
+        return;
+      }
       auto it = st.waiters.find(id);
       if (it == st.waiters.end())
         return;
@@ -482,6 +545,10 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
     [=](unblock_atom, int64_t client, bool with_error) {
       auto& st = self->state;
       ++st.handled;
+      if (st.locked) {
+        when_unlocked(self, [self, client, with_error] { self->send(self, unblock_atom::value, client, with_error); });
+        return;
+      }
       for (auto it = st.waiters.begin(); it != st.waiters.end(); ++it) {
         if (it->second.client != client)
           continue;
@@ -501,6 +568,8 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
     },
     [=](snapshot_begin& b) {
       ++self->state.handled;
+      // Sent by the rdb_snapshotter while it holds this range's lock itself: it starts at once,
+      // ahead of whatever queued up meanwhile (the snapshot's point in time).
       start_snapshot(self, b);
     },
     [=](step_atom, uint64_t id) {
@@ -514,32 +583,13 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         self->delayed_send(self, std::chrono::milliseconds(1), step_atom::value, st.snapshot_id);
       }
     },
-    [=](status_atom) -> actor_status {
-      auto& st = self->state;
-      ++st.handled;
-      slot_range_status s;
-      s.index = st.index;
-      s.loop = st.loop;
-      s.first_slot = st.first;
-      s.last_slot = st.last;
-      for (int i = 0; i < st.srv->data->count(); ++i) {
-        s.keys += st.srv->data->db(i).size(st.first, st.last);
-        s.expires += st.srv->data->db(i).volatile_count(st.first, st.last);
-      }
-      s.batches = st.batches;
-      s.commands = st.commands;
-      s.locked = st.locked;
-      s.lock_holder = st.locked ? caf::to_string(st.holder) : "";
-      s.queued_while_locked = st.queued_total;
-      s.blocked_clients = st.waiters.size();
-      s.watched_keys = st.events->watches.watched_keys();
-      s.stats = st.stats;
-      std::string summary = "slots=" + std::to_string(st.first) + "-" + std::to_string(st.last)
-                            + " loop=" + std::to_string(st.loop)
-                            + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
-                            + " batches=" + std::to_string(st.batches) + " commands=" + std::to_string(st.commands)
-                            + " locked=" + (st.locked ? "yes" : "no");
-      return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
+    [=](status_atom) -> caf::result<actor_status> {
+      ++self->state.handled;
+      if (!self->state.locked)
+        return status_of(self);
+      auto rp = self->make_response_promise<actor_status>();
+      when_unlocked(self, [self, rp]() mutable { rp.deliver(status_of(self)); });
+      return rp;
     },
   };
 }

@@ -193,6 +193,86 @@ class IoThreads(unittest.TestCase):
         self.assertEqual(self.r.dbsize(), 500)
         self.assertEqual(self.r.ping(), True)
 
+    def test_info_and_actors_answer_during_cross_range_writes(self):
+        # Slot ranges answer status and stats only while no other loop's connection holds their lock
+        # (it is changing their tables): INFO and ACTORS keep answering, and the key count is right.
+        keys = [key_in_range(i, "w") for i in range(RANGES)]
+        stop = threading.Event()
+        errors = []
+
+        def writer(n):
+            c = self.server.client()
+            i = 0
+            while not stop.is_set():
+                c.mset({k: f"{n}-{i}" for k in keys})
+                c.delete(keys[i % RANGES])
+                i += 1
+            c.close()
+
+        def watcher():
+            c = self.server.client()
+            try:
+                while not stop.is_set():
+                    keyspace = c.info("keyspace")
+                    if not keyspace or not 0 < keyspace["db0"]["keys"] <= RANGES:
+                        errors.append(keyspace)
+                    c.execute_command("ACTORS")
+            except Exception as e:   # noqa: BLE001 - reported below
+                errors.append(repr(e))
+            c.close()
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)] + \
+                  [threading.Thread(target=watcher) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(2)
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(self.r.ping(), True)
+
+    def test_a_newcomer_parked_behind_a_poller_is_served_after_it(self):
+        # A client polling across ranges (P) has data kept for it; a client blocking on that key in
+        # its own range (N) parks behind P and must get what P leaves.
+        j, k = key_in_range(0, "j"), key_in_range(1, "k")
+        for _ in range(10):
+            p, n = self.server.client(), self.server.client()
+            got = {}
+            tp = threading.Thread(target=lambda: got.update(p=p.blpop([j, k], timeout=5)))
+            tp.start()
+            deadline = time.time() + 5
+            while self.r.info("clients")["blocked_clients"] < 1 and time.time() < deadline:
+                time.sleep(0.005)
+            tn = threading.Thread(target=lambda: got.update(n=n.blpop([k], timeout=5)))
+            self.r.rpush(k, "a", "b")
+            tn.start()
+            tp.join()
+            tn.join()
+            self.assertEqual(sorted([got["p"], got["n"]]), [(k, "a"), (k, "b")])
+            p.close()
+            n.close()
+
+
+class IoThreadsCluster(unittest.TestCase):
+    def test_cluster_commands_see_the_keys_of_every_loop(self):
+        s = Server("--io-threads", str(LOOPS), "--cluster-enabled", "yes", "--cluster-config-file",
+                   "nodes.conf").start()
+        try:
+            r = s.client()
+            r.execute_command("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+            deadline = time.time() + 10
+            while "cluster_state:ok" not in s.cli("CLUSTER", "INFO") and time.time() < deadline:
+                time.sleep(0.05)
+            r.set("{x}k", "v")   # slot 16287: the last slot range
+            with self.assertRaises(redis.ResponseError) as e:
+                r.execute_command("CLUSTER", "FLUSHSLOTS")
+            self.assertIn("DB must be empty", str(e.exception))
+            r.delete("{x}k")
+            self.assertEqual(r.execute_command("CLUSTER", "FLUSHSLOTS"), "OK")
+        finally:
+            s.stop()
+
 
 if __name__ == "__main__":
     main()
