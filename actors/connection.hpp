@@ -27,6 +27,15 @@ using connection_broker = caf::io::typed_broker<
 struct connection_state {
   static inline const char* name = "connection";
 
+  // A connection that ends without leaving normally (an exception in a handler) must not stay
+  // listed as a poller: slot ranges would keep data for it forever.
+  ~connection_state() {
+    if (polling_counted && srv != nullptr) {
+      srv->polls.remove(poll_seq);
+      srv->polling_clients.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+
   server* srv = nullptr;
   caf::io::connection_handle hdl;
   std::string actor_name;
@@ -77,9 +86,9 @@ struct connection_state {
   bool awaiting_blocked = false;
   uint64_t blocked_segment = 0;
   int64_t block_deadline_ms = 0;   // a blocking command polled under several locks
-  uint8_t unblock_requested = 0;
+  uint8_t unblock_requested = 0;   // CLIENT UNBLOCK while a poll held locks: 1 timeout, 2 error
   bool polling_counted = false;    // counted in server::polling_clients, listed in server::polls
-  uint64_t poll_seq = 0;           // its arrival number there   // CLIENT UNBLOCK while that poll held locks: 1 timeout, 2 error
+  uint64_t poll_seq = 0;           // its arrival number there
 
   // MULTI / EXEC / WATCH.
   bool in_multi = false;
