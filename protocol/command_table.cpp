@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "protocol/numbers.hpp"
@@ -175,22 +176,39 @@ command_table::command_table() {
     specs_.push_back(std::move(c));
   }
   std::sort(index_.begin(), index_.end());
+  size_t n = 1;
+  while (n < index_.size() * 4)
+    n <<= 1;
+  by_hash_.assign(n, -1);
+  for (size_t i = 0; i < index_.size(); ++i) {
+    uint32_t h = 2166136261u;
+    for (char c : index_[i].first)
+      h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+    size_t at = h & (n - 1);
+    while (by_hash_[at] >= 0)
+      at = (at + 1) & (n - 1);
+    by_hash_[at] = static_cast<int32_t>(i);
+  }
 }
 
 const command_spec* command_table::find(std::string_view name) const {
   char buf[64];
   if (name.size() > sizeof(buf))
     return nullptr;
+  uint32_t h = 2166136261u;
   for (size_t i = 0; i < name.size(); ++i) {
     char c = name[i];
     buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    h = (h ^ static_cast<uint8_t>(buf[i])) * 16777619u;
   }
   std::string_view key(buf, name.size());
-  auto it = std::lower_bound(index_.begin(), index_.end(), key,
-                             [](const auto& e, std::string_view k) { return std::string_view(e.first) < k; });
-  if (it == index_.end() || it->first != key)
-    return nullptr;
-  return &specs_[static_cast<size_t>(it->second)];
+  size_t mask = by_hash_.size() - 1;
+  for (size_t at = h & mask; by_hash_[at] >= 0; at = (at + 1) & mask) {
+    auto& e = index_[static_cast<size_t>(by_hash_[at])];
+    if (e.first.size() == key.size() && std::memcmp(e.first.data(), key.data(), key.size()) == 0)
+      return &specs_[static_cast<size_t>(e.second)];
+  }
+  return nullptr;
 }
 
 const command_spec* command_table::find_sub(const command_spec& parent, std::string_view sub) const {
