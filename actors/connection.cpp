@@ -677,6 +677,8 @@ void deferred_done(connection_ptr self, std::string reply) {
 void process(connection_ptr self) {
   auto& st = self->state;
   refresh_settings(self);
+  // The client's last interaction (CLIENT LIST idle=), once per read as Redis sets it.
+  st.sess.info.last_ms = now_ms();
   while (!st.busy && !st.closing) {
     if (st.has_deferred) {
       st.has_deferred = false;
@@ -694,7 +696,6 @@ void process(connection_ptr self) {
       break;
     }
     ++st.commands;
-    st.sess.info.last_ms = now_ms();
     route(self);
     if (st.has_deferred && !st.parts.empty())
       dispatch(self);
