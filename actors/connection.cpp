@@ -171,13 +171,13 @@ void set_polling(connection_ptr self, bool on) {
   st.polling_counted = on;
   st.srv->polling_clients.fetch_add(on ? 1 : -1, std::memory_order_relaxed);
   if (on) {
-    // The keys it waits on: all of them but BLMOVE's and BRPOPLPUSH's destination.
-    const auto& name = command_table::instance().at(st.deferred_cmd).name;
-    bool source_only = name == "blmove" || name == "brpoplpush";
+    auto& table = command_table::instance();
+    std::vector<std::string_view> args(st.deferred.begin(), st.deferred.end());
+    std::vector<int> pos;
+    table.blocking_key_positions(table.at(st.deferred_cmd), args, pos);
     std::vector<std::string> keys;
-    for (int k : st.deferred_keys)
-      if (k >= 0 && static_cast<size_t>(k) < st.deferred.size() && !(source_only && !keys.empty()))
-        keys.push_back(st.deferred[static_cast<size_t>(k)]);
+    for (int k : pos)
+      keys.push_back(st.deferred[static_cast<size_t>(k)]);
     st.poll_seq = ++st.srv->block_seq;
     st.srv->polls.add(st.poll_seq, st.sess.db(), keys);
     return;

@@ -177,7 +177,7 @@ void park(self_ptr self, const command_batch& b, const batch_command& c, const c
   waiter w{sender, b.segment, b.client, c, std::vector<std::string>(st.args.begin(), st.args.end())};
   std::vector<int> pos;
   auto& spec = protocol::command_table::instance().at(c.cmd);
-  protocol::command_table::instance().key_positions(spec, st.args, pos);
+  protocol::command_table::instance().blocking_key_positions(spec, st.args, pos);
   std::vector<std::string> keys;
   for (int p : pos)
     keys.push_back(w.args[static_cast<size_t>(p)]);

@@ -256,6 +256,23 @@ const command_spec* command_table::lookup_call(const std::vector<std::string_vie
   return c != nullptr && c->implemented ? c : nullptr;
 }
 
+void command_table::blocking_key_positions(const command_spec& cmd, const std::vector<std::string_view>& args,
+                                           std::vector<int>& positions) const {
+  std::vector<int> all, spec_of;
+  key_positions(cmd, args, all, &spec_of);
+  positions.clear();
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto s = static_cast<size_t>(spec_of[i]);
+    bool pops = s >= cmd.key_specs.size();
+    if (!pops) {
+      const auto& flags = cmd.key_specs[s].flags;
+      pops = std::find(flags.begin(), flags.end(), "delete") != flags.end();
+    }
+    if (pops)
+      positions.push_back(all[i]);
+  }
+}
+
 bool command_table::key_positions(const command_spec& cmd, const std::vector<std::string_view>& args,
                                   std::vector<int>& positions, std::vector<int>* spec_of) const {
   positions.clear();

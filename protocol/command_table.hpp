@@ -96,6 +96,10 @@ public:
   // With `spec_of`, also the index of the key specification each key came from.
   bool key_positions(const command_spec& cmd, const std::vector<std::string_view>& args,
                      std::vector<int>& positions, std::vector<int>* spec_of = nullptr) const;
+  // The keys a blocking command waits on: those it pops from (key specs flagged "delete"), so not
+  // BLMOVE's or BRPOPLPUSH's destination.
+  void blocking_key_positions(const command_spec& cmd, const std::vector<std::string_view>& args,
+                              std::vector<int>& positions) const;
   // The command a full call names ("config get x" -> config|get); nullptr if none is implemented.
   const command_spec* lookup_call(const std::vector<std::string_view>& args) const;
 

@@ -1196,6 +1196,21 @@ class UnblockAcrossSlotRanges(unittest.TestCase):
         finally:
             s.stop()
 
+    def test_a_blmove_waiting_in_its_range_does_not_hold_its_destination(self):
+        # The same within one slot range: a push to BLMOVE's destination serves that key's waiter.
+        s = Server().start()
+        try:
+            r = s.client()
+            a, b = connect(s.port), connect(s.port)
+            block(r, a, "BLMOVE", "src", "dst", "LEFT", "RIGHT", "0")
+            block(r, b, "BLPOP", "dst", "0")
+            r.rpush("dst", "x")
+            self.assertEqual(b.reply(), bulk("dst", "x"))
+            r.rpush("src", "y")
+            self.assertEqual(a.reply(), b"$1\r\ny\r\n")
+        finally:
+            s.stop()
+
     def test_pollers_are_served_in_the_order_they_blocked(self):
         # Two clients polling the same keys across ranges: the first to block gets the first push,
         # whichever polls first after it.

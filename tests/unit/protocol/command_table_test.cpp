@@ -143,6 +143,23 @@ BOOST_AUTO_TEST_CASE(key_positions_fixed_and_ranges) {
   BOOST_TEST(pos.empty());
 }
 
+BOOST_AUTO_TEST_CASE(blocking_commands_wait_on_the_keys_they_pop_from) {
+  auto waits_on = [](const std::vector<std::string>& call) {
+    auto args = words(call);
+    std::vector<int> pos;
+    table().blocking_key_positions(spec(call[0]), args, pos);
+    strings out;
+    for (int p : pos)
+      out.push_back(call[static_cast<size_t>(p)]);
+    return out;
+  };
+  BOOST_TEST(waits_on({"blpop", "a", "b", "0"}) == (strings{"a", "b"}));
+  BOOST_TEST(waits_on({"bzpopmin", "a", "b", "0"}) == (strings{"a", "b"}));
+  BOOST_TEST(waits_on({"blmpop", "0", "2", "a", "b", "left"}) == (strings{"a", "b"}));
+  BOOST_TEST(waits_on({"blmove", "src", "dst", "left", "right", "0"}) == (strings{"src"}));
+  BOOST_TEST(waits_on({"brpoplpush", "src", "dst", "0"}) == (strings{"src"}));
+}
+
 BOOST_AUTO_TEST_CASE(key_positions_keynum) {
   // COMMAND GETKEYS zunionstore dst 2 a b -> dst a b (positions 1, 3, 4).
   std::vector<int> pos, spec_of;
