@@ -399,6 +399,16 @@ actor_status status_of(self_ptr self) {
   return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
 }
 
+// A reply that reads the range's tables: now, or once the lock holder is done.
+template <class T>
+caf::result<T> answer_unlocked(self_ptr self, T (*make)(self_ptr)) {
+  if (!self->state.locked)
+    return make(self);
+  auto rp = self->make_response_promise<T>();
+  when_unlocked(self, [self, rp, make]() mutable { rp.deliver(make(self)); });
+  return rp;
+}
+
 slot_range_report make_report(self_ptr self) {
   auto& st = self->state;
   slot_range_report r;
@@ -480,11 +490,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
     },
     [=](stats_atom) -> caf::result<slot_range_report> {
       ++self->state.handled;
-      if (!self->state.locked)
-        return make_report(self);
-      auto rp = self->make_response_promise<slot_range_report>();
-      when_unlocked(self, [self, rp]() mutable { rp.deliver(make_report(self)); });
-      return rp;
+      return answer_unlocked(self, make_report);
     },
     [=](saved_atom, uint64_t dirty_at_start) {
       auto& st = self->state;
@@ -585,11 +591,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
     },
     [=](status_atom) -> caf::result<actor_status> {
       ++self->state.handled;
-      if (!self->state.locked)
-        return status_of(self);
-      auto rp = self->make_response_promise<actor_status>();
-      when_unlocked(self, [self, rp]() mutable { rp.deliver(status_of(self)); });
-      return rp;
+      return answer_unlocked(self, status_of);
     },
   };
 }

@@ -25,6 +25,16 @@ def key_in_range(i, prefix="k"):
         n += 1
 
 
+def run_for(seconds, stop, threads):
+    """Starts the threads, lets them run, then sets `stop` and waits for them."""
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+
+
 def actors(server):
     rows = []
     for line in server.cli("ACTORS").strip().split("\n"):
@@ -116,14 +126,8 @@ class IoThreads(unittest.TestCase):
                 seen.append(sum(int(v) for v in c.mget(accounts)))
             c.close()
 
-        threads = [threading.Thread(target=mover, args=(s,)) for s in range(4)] + \
-                  [threading.Thread(target=reader) for _ in range(2)]
-        for t in threads:
-            t.start()
-        time.sleep(2)
-        stop.set()
-        for t in threads:
-            t.join()
+        run_for(2, stop, [threading.Thread(target=mover, args=(s,)) for s in range(4)]
+                + [threading.Thread(target=reader) for _ in range(2)])
         self.assertGreater(len(seen), 10)
         self.assertEqual(set(seen), {total})
         self.assertEqual(sum(int(v) for v in self.r.mget(accounts)), total)
@@ -221,14 +225,8 @@ class IoThreads(unittest.TestCase):
                 errors.append(repr(e))
             c.close()
 
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)] + \
-                  [threading.Thread(target=watcher) for _ in range(2)]
-        for t in threads:
-            t.start()
-        time.sleep(2)
-        stop.set()
-        for t in threads:
-            t.join()
+        run_for(2, stop, [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+                + [threading.Thread(target=watcher) for _ in range(2)])
         self.assertEqual(errors, [])
         self.assertEqual(self.r.ping(), True)
 
