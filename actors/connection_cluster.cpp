@@ -74,23 +74,14 @@ void ask_cluster(connection_ptr self, cluster_command c) {
 // io-threads they can be on other threads, or locked by another connection).
 void cluster_service(connection_ptr self, const std::vector<std::string>& a) {
   auto& st = self->state;
-  auto c = std::make_shared<cluster_command>();
-  c->args = a;
-  c->resp = static_cast<uint8_t>(st.sess.resp());
-  auto left = std::make_shared<size_t>(st.routing->ranges.size());
-  for (auto& r : st.routing->ranges)
-    self->request(r, std::chrono::seconds(10), stats_atom::value)
-      .then(
-        [=](slot_range_report& rep) {
-          if (!rep.keys.empty() && rep.keys[0] > 0)
-            c->has_keys = true;
-          if (--*left == 0)
-            ask_cluster(self, std::move(*c));
-        },
-        [=](caf::error&) {
-          if (--*left == 0)
-            ask_cluster(self, std::move(*c));
-        });
+  cluster_command c;
+  c.args = a;
+  c.resp = static_cast<uint8_t>(st.sess.resp());
+  with_range_reports(self, [self, c](std::vector<slot_range_report>& reports) mutable {
+    for (auto& rep : reports)
+      c.has_keys = c.has_keys || (!rep.keys.empty() && rep.keys[0] > 0);
+    ask_cluster(self, std::move(c));
+  });
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 // MULTI/EXEC, pub/sub). Not for other actors.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,8 @@ keyspace::client_info& refreshed_info(connection_ptr self);
 // Finishes the deferred command with this reply and goes on with the input (or, inside EXEC,
 // fills the command's slot of the EXEC reply).
 void deferred_done(connection_ptr self, std::string reply);
+// Asks every slot_range for its report (keys, stats) and calls `done` with those that answered.
+void with_range_reports(connection_ptr self, std::function<void(std::vector<slot_range_report>&)> done);
 void process(connection_ptr self);
 
 // ---- services: commands served with the help of other actors ----

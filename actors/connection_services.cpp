@@ -21,6 +21,27 @@ namespace troupe::actors::conn {
 
 using protocol::iequals;
 
+void with_range_reports(connection_ptr self, std::function<void(std::vector<slot_range_report>&)> done) {
+  struct gather {
+    std::vector<slot_range_report> reports;
+    size_t left = 0;
+  };
+  auto g = std::make_shared<gather>();
+  auto& ranges = self->state.routing->ranges;
+  g->left = ranges.size();
+  auto one_done = [g, done] {
+    if (--g->left == 0)
+      done(g->reports);
+  };
+  for (auto& r : ranges)
+    self->request(r, caf::infinite, stats_atom::value)
+      .then([g, one_done](slot_range_report& rep) {
+              g->reports.push_back(std::move(rep));
+              one_done();
+            },
+            [one_done](caf::error&) { one_done(); });
+}
+
 namespace {
 
 std::string error_reply(std::string_view msg) {
@@ -37,27 +58,15 @@ void help(resp_writer& w, std::initializer_list<const char*> lines) {
 
 // ---- INFO ----
 void info(connection_ptr self, const std::vector<std::string>& args) {
-  auto& st = self->state;
-  struct gather {
-    std::vector<slot_range_report> reports;
-    size_t left = 0;
-  };
-  auto g = std::make_shared<gather>();
-  g->left = st.routing->ranges.size();
   std::vector<std::string> sections(args.begin() + 1, args.end());
-  for (auto& r : st.routing->ranges) {
-    self->request(r, caf::infinite, stats_atom::value).then([=](slot_range_report& rep) {
-      g->reports.push_back(std::move(rep));
-      if (--g->left > 0)
-        return;
-      auto& st = self->state;
-      keyspace::info_figures f = collect_info(*st.srv, g->reports);
-      std::vector<std::string_view> views(sections.begin(), sections.end());
-      std::string out;
-      resp_writer(out, st.sess.resp()).verbatim(keyspace::render_info(f, views));
-      deferred_done(self, std::move(out));
-    });
-  }
+  with_range_reports(self, [self, sections](std::vector<slot_range_report>& reports) {
+    auto& st = self->state;
+    keyspace::info_figures f = collect_info(*st.srv, reports);
+    std::vector<std::string_view> views(sections.begin(), sections.end());
+    std::string out;
+    resp_writer(out, st.sess.resp()).verbatim(keyspace::render_info(f, views));
+    deferred_done(self, std::move(out));
+  });
 }
 
 // ---- CLIENT ----
