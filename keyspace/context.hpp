@@ -116,7 +116,8 @@ public:
   }
 
   const args_t& args() const { return *args_; }
-  std::string_view arg(size_t i) const { return (*args_)[i]; }
+  // An argument; past the last one, an empty view (a command that miscounts reads nothing stale).
+  std::string_view arg(size_t i) const { return i < args_->size() ? (*args_)[i] : std::string_view(); }
   size_t argc() const { return args_->size(); }
   protocol::resp_writer& out() { return *out_; }
   int64_t now_ms() const { return now_ms_; }

@@ -527,7 +527,8 @@ void mpop_generic(exec_context& c, size_t numkeys_at, bool blocking) {
   int64_t numkeys;
   if (!parse_range(c, c.arg(numkeys_at), 1, LLONG_MAX, numkeys, "numkeys should be greater than 0"))
     return;
-  if (static_cast<uint64_t>(numkeys) >= c.argc() - numkeys_at) {
+  // The keys, then the direction: numkeys may not reach past the last argument but one.
+  if (static_cast<uint64_t>(numkeys) >= c.argc() - numkeys_at - 1) {
     c.reply_syntax_error();
     return;
   }

@@ -793,7 +793,8 @@ void zmpop_generic(exec_context& c, size_t numkeys_at, bool blocking) {
   int64_t numkeys;
   if (!parse_positive(c, c.arg(numkeys_at), numkeys, "numkeys should be greater than 0"))
     return;
-  if (static_cast<uint64_t>(numkeys) >= c.argc() - numkeys_at) {
+  // The keys, then MIN|MAX: numkeys may not reach past the last argument but one.
+  if (static_cast<uint64_t>(numkeys) >= c.argc() - numkeys_at - 1) {
     c.reply_syntax_error();
     return;
   }

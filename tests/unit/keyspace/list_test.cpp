@@ -180,6 +180,9 @@ BOOST_AUTO_TEST_CASE(lmpop) {
   BOOST_TEST(cmd("lmpop 1 m1 left") == "*-1\r\n");
   BOOST_TEST(cmd("lmpop 0 m1 left") == err("ERR numkeys should be greater than 0"));
   BOOST_TEST(cmd("lmpop 3 m1 left") == syntax_error);
+  // numkeys taking the direction for a key leaves no direction: an error, not a pop.
+  BOOST_TEST(cmd("lmpop 2 m1 left") == syntax_error);
+  BOOST_TEST(cmd("blmpop 0 2 m1 left") == syntax_error);
   BOOST_TEST(cmd("lmpop 1 m1 left count 0") == err("ERR count should be greater than 0"));
   BOOST_TEST(cmd("lmpop 1 m1 left count 1 count 2") == syntax_error);
   BOOST_TEST(cmd("lmpop 1 m1 middle") == syntax_error);

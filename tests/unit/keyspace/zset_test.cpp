@@ -164,6 +164,8 @@ BOOST_AUTO_TEST_CASE(pops) {
   BOOST_TEST(cmd("zmpop 0 p min") == err("ERR numkeys should be greater than 0"));
   BOOST_TEST(cmd("zmpop 1 p min count 0") == err("ERR count should be greater than 0"));
   BOOST_TEST(cmd("zmpop 1 p middle") == syntax_error);
+  BOOST_TEST(cmd("zmpop 2 p min") == syntax_error);   // no MIN|MAX left after the keys
+  BOOST_TEST(cmd("bzmpop 0 2 p min") == syntax_error);
   BOOST_TEST(cmd("zadd p 1 a 2 b") == integer(2));
   resp = 3;
   BOOST_TEST(cmd("zpopmin p 1") == "*1\r\n*2\r\n$1\r\na\r\n,1\r\n");
