@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/actors.hpp"
 #include "actors/connection_internal.hpp"
 #include "actors/status.hpp"
 #include "config/log.hpp"
@@ -86,7 +87,13 @@ void finish_segment(connection_ptr self) {
   }
   for (auto i : st.used) {
     st.batch_size[i] = 0;
-    st.replies[i] = reply_batch{};
+    auto& r = st.replies[i];
+    if (r.out.capacity() > 64 * 1024) {
+      r = reply_batch{};   // give back what a big reply took
+    } else {
+      r.out.clear();       // keep the buffers for the next segment
+      r.ends.clear();
+    }
   }
   st.used.clear();
   st.srv->per_loop[st.loop].total_commands.fetch_add(st.parts.size(), std::memory_order_relaxed);
@@ -98,7 +105,9 @@ void finish_segment(connection_ptr self) {
   flush_out(self);
 }
 
-// Sends the segment's batches (or, without any, writes its local replies at once).
+// Runs or sends the segment's batches (or, without any, writes its local replies at once). A batch
+// for an idle slot_range of this connection's own I/O loop runs at once, through its door; the
+// others go as messages, and the segment completes when their replies are all in.
 void dispatch(connection_ptr self) {
   auto& st = self->state;
   if (st.used.empty()) {
@@ -106,12 +115,33 @@ void dispatch(connection_ptr self) {
       finish_segment(self);
     return;
   }
-  st.outstanding = st.used.size();
+  st.outstanding = 0;
   st.busy = true;
+  connection_actor me;
   for (auto i : st.used) {
+    auto& b = st.batches[i];
+    if (auto* door = st.routing->doors[i]; door->loop == st.loop) {
+      if (!me)
+        me = caf::actor_cast<connection_actor>(self);
+      auto res = run_batch_directly(*door, b, me, st.replies[i]);
+      if (res != direct_result::not_run) {
+        ++st.batches_direct;
+        if (res == direct_result::later)
+          ++st.outstanding;   // held by the aof_writer until fsynced
+        b.data.clear();       // kept, with their capacity, for the next segment
+        b.arg_ends.clear();
+        b.cmds.clear();
+        continue;
+      }
+    }
+    ++st.outstanding;
     ++st.batches_sent;
-    self->send(st.routing->ranges[i], std::move(st.batches[i]));
-    st.batches[i] = command_batch{};
+    self->send(st.routing->ranges[i], std::move(b));
+    b = command_batch{};
+  }
+  if (st.outstanding == 0) {
+    finish_segment(self);
+    st.busy = false;
   }
 }
 
@@ -895,13 +925,15 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
       s.commands = st.commands;
       s.segments = st.segments;
       s.batches_sent = st.batches_sent;
+      s.batches_direct = st.batches_direct;
       s.input_buffer = st.in.size();
       s.output_pending = st.pending_output;
       s.busy = st.busy;
       std::string summary = "addr=" + st.sess.info.addr + " loop=" + std::to_string(st.loop) + " db="
                             + std::to_string(st.sess.db()) + " commands="
                             + std::to_string(st.commands) + " segments=" + std::to_string(st.segments)
-                            + " batches=" + std::to_string(st.batches_sent) + " busy=" + (st.busy ? "yes" : "no");
+                            + " batches=" + std::to_string(st.batches_sent)
+                            + " direct=" + std::to_string(st.batches_direct) + " busy=" + (st.busy ? "yes" : "no");
       return make_status(self, st.actor_name, "connection", st.handled, summary, s);
     },
   };

@@ -131,6 +131,7 @@ struct connection_state {
   std::string out;
 
   uint64_t handled = 0, commands = 0, segments = 0, batches_sent = 0;
+  uint64_t batches_direct = 0;   // run through a slot_range's door instead of sent
   uint32_t loop = 0;   // the I/O loop this connection runs on
 };
 

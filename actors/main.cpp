@@ -239,9 +239,12 @@ int main(int argc, char** argv) {
       int first = i * protocol::slot_count / k, last = (i + 1) * protocol::slot_count / k - 1;
       srv.events.push_back(std::make_unique<keyspace::key_events>());
       routing->events.push_back(srv.events.back().get());
+      srv.doors.push_back(std::make_unique<actors::slot_range_door>());
+      srv.doors.back()->loop = static_cast<uint32_t>(i % n_loops);
+      routing->doors.push_back(srv.doors.back().get());
       routing->ranges.push_back(actors::spawn_slot_range(*srv.loops[static_cast<size_t>(i % n_loops)], srv,
                                                          static_cast<uint32_t>(i), first, last,
-                                                         srv.events.back().get()));
+                                                         srv.events.back().get(), srv.doors.back().get()));
       for (int s = first; s <= last; ++s)
         routing->owner[static_cast<size_t>(s)] = static_cast<uint16_t>(i);
     }

@@ -365,6 +365,7 @@ struct slot_range_status {
   int first_slot = 0, last_slot = 0;
   uint64_t keys = 0, expires = 0;
   uint64_t batches = 0, commands = 0;
+  uint64_t direct_batches = 0;   // of `batches`, run by a connection of its loop (no message)
   bool locked = false;
   std::string lock_holder;
   uint64_t queued_while_locked = 0;
@@ -376,7 +377,7 @@ struct slot_range_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
-           x.batches, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
+           x.batches, x.direct_batches, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
            x.watched_keys, x.stats);
 }
 
@@ -386,6 +387,7 @@ struct connection_status {
   uint64_t commands = 0;
   uint64_t segments = 0;
   uint64_t batches_sent = 0;
+  uint64_t batches_direct = 0;   // run through a slot_range's door instead of sent
   uint64_t input_buffer = 0;
   uint64_t output_pending = 0;
   bool busy = false;
@@ -393,7 +395,7 @@ struct connection_status {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connection_status& x) {
-  return f(caf::meta::type_name("connection_status"), x.client, x.loop, x.commands, x.segments, x.batches_sent,
+  return f(caf::meta::type_name("connection_status"), x.client, x.loop, x.commands, x.segments, x.batches_sent, x.batches_direct,
            x.input_buffer, x.output_pending, x.busy);
 }
 

@@ -26,10 +26,20 @@ class middleman;
 
 namespace troupe::actors {
 
+// A slot_range's door for the connections of its own I/O loop. While the range is idle (nothing
+// in its mailbox, not locked), such a connection runs its batch through the range's own code at
+// once, on the thread that would have run the message (run_batch_directly); otherwise it sends the
+// batch. `range` is set by the range when it starts and cleared when it ends, both on its loop.
+struct slot_range_door {
+  uint32_t loop = 0;
+  std::atomic<void*> range{nullptr};
+};
+
 // Slot -> slot_range actor. Immutable once published.
 struct routing_table {
   std::vector<slot_range_actor> ranges;
   std::vector<keyspace::key_events*> events;   // each slot_range's WATCHers and blocked clients
+  std::vector<slot_range_door*> doors;          // each slot_range's door (owned by the server)
   std::array<uint16_t, protocol::slot_count> owner{};
 };
 
@@ -98,6 +108,7 @@ struct server {
     cluster_version.fetch_add(1, std::memory_order_release);
   }
   std::vector<std::unique_ptr<keyspace::key_events>> events;
+  std::vector<std::unique_ptr<slot_range_door>> doors;
   // The I/O loops (io-threads): loop 0 is the main actor system's middleman, each further loop the
   // middleman of an actor system of its own (CAF 0.17 runs one multiplexer per middleman). Slot
   // range i lives on loop i % N; accepted sockets are dealt to the loops in turn.

@@ -67,6 +67,7 @@ struct slot_range_state {
   caf::actor_addr holder;
   std::deque<deferred> queue;
   uint64_t handled = 0, batches = 0, commands = 0, queued_total = 0;
+  uint64_t direct = 0;   // batches run through the door (run_batch_directly)
   std::vector<keyspace::expire_cursor> expire_cursors;
   keyspace::key_events* events = nullptr;
   std::unique_ptr<keyspace::events_observer> observer;
@@ -98,14 +99,13 @@ void refresh_settings(self_ptr self) {
   }
 }
 
-// Sends a reply to its connection, through the aof_writer when the batch wrote and appendfsync
-// is always (the reply leaves once the write is on disk). Without AOF, straight to the connection.
-void deliver(self_ptr self, const connection_actor& conn, reply_batch r) {
+// Settles a batch's reply: its effects go to the aof_writer first. True if the reply can go to its
+// connection now; false if the aof_writer took it, to release it once the write is on disk
+// (appendfsync always). Without AOF, always true.
+bool settle(self_ptr self, const connection_actor& conn, reply_batch& r) {
   auto& st = self->state;
-  if (st.effects.empty()) {
-    self->send(conn, std::move(r));
-    return;
-  }
+  if (st.effects.empty())
+    return true;
   aof_effects e;
   e.source = st.index;
   e.data = std::move(st.effects.data);
@@ -116,10 +116,16 @@ void deliver(self_ptr self, const connection_actor& conn, reply_batch r) {
     e.conn = caf::actor_cast<caf::strong_actor_ptr>(conn);
     e.reply = std::move(r);
     self->send(st.srv->aof, std::move(e));
-    return;
+    return false;
   }
   self->send(st.srv->aof, std::move(e));
-  self->send(conn, std::move(r));
+  return true;
+}
+
+// Sends a reply to its connection, through the aof_writer when it must wait for the disk.
+void deliver(self_ptr self, const connection_actor& conn, reply_batch r) {
+  if (settle(self, conn, r))
+    self->send(conn, std::move(r));
 }
 
 // Effects without a reply to wait for them (active expiry).
@@ -265,13 +271,16 @@ void snapshot_step(self_ptr self) {
   }
 }
 
-void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) {
+// Runs a batch. True with `r` filled if its reply can go to the connection now; false if it leaves
+// later (a blocking command parked, or appendfsync always holding it until fsynced).
+bool execute_batch(self_ptr self, command_batch& b, const connection_actor& sender, reply_batch& r) {
   auto& st = self->state;
   refresh_settings(self);
   ++st.batches;
-  reply_batch r;
   r.segment = b.segment;
   r.source = st.index;
+  r.out.clear();
+  r.ends.clear();
   r.ends.reserve(b.cmds.size());
   protocol::resp_writer w(r.out);
   int64_t now = now_ms();
@@ -295,11 +304,19 @@ void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) 
       serve_ready(self);
   }
   st.commands += b.cmds.size();
+  bool ready = false;
   if (!parked)
-    deliver(self, sender, std::move(r));
+    ready = settle(self, sender, r);
   else
     flush_effects(self);
   serve_ready(self);
+  return ready;
+}
+
+void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) {
+  reply_batch r;
+  if (execute_batch(self, b, sender, r))
+    self->send(sender, std::move(r));
 }
 
 void start_snapshot(self_ptr self, snapshot_begin& b) {
@@ -384,6 +401,7 @@ actor_status status_of(self_ptr self) {
     s.expires += st.srv->data->db(i).volatile_count(st.first, st.last);
   }
   s.batches = st.batches;
+  s.direct_batches = st.direct;
   s.commands = st.commands;
   s.locked = st.locked;
   s.lock_holder = st.locked ? caf::to_string(st.holder) : "";
@@ -394,8 +412,8 @@ actor_status status_of(self_ptr self) {
   std::string summary = "slots=" + std::to_string(st.first) + "-" + std::to_string(st.last)
                         + " loop=" + std::to_string(st.loop)
                         + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
-                        + " batches=" + std::to_string(st.batches) + " commands=" + std::to_string(st.commands)
-                        + " locked=" + (st.locked ? "yes" : "no");
+                        + " batches=" + std::to_string(st.batches) + " direct=" + std::to_string(st.direct)
+                        + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no");
   return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
 }
 
@@ -424,7 +442,7 @@ slot_range_report make_report(self_ptr self) {
 }
 
 slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t index, int first, int last,
-                                             keyspace::key_events* events) {
+                                             keyspace::key_events* events, slot_range_door* door) {
   auto& st = self->state;
   st.events = events;
   st.observer = std::make_unique<keyspace::events_observer>(events);
@@ -455,7 +473,11 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
     if (st.locked && dm.source == st.holder)
       release(self); // the holder died without unlocking
   });
-  self->attach_functor([srv, name = st.actor_name] { srv->directory.remove(name); });
+  door->range.store(self, std::memory_order_relaxed);
+  self->attach_functor([srv, door, name = st.actor_name] {
+    door->range.store(nullptr, std::memory_order_relaxed);
+    srv->directory.remove(name);
+  });
   self->delayed_send(self, std::chrono::milliseconds(100), expire_atom::value);
   return {
     [=](command_batch& b) {
@@ -599,8 +621,29 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
 } // namespace
 
 slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t index, int first_slot,
-                                  int last_slot, keyspace::key_events* events) {
-  return mm.spawn_broker(slot_range, &srv, index, first_slot, last_slot, events);
+                                  int last_slot, keyspace::key_events* events, slot_range_door* door) {
+  return mm.spawn_broker(slot_range, &srv, index, first_slot, last_slot, events, door);
+}
+
+direct_result run_batch_directly(slot_range_door& door, command_batch& b, const connection_actor& sender,
+                                 reply_batch& r) {
+  auto self = static_cast<self_ptr>(door.range.load(std::memory_order_relaxed));
+  if (self == nullptr)
+    return direct_result::not_run;
+  auto& st = self->state;
+  if (st.locked || !st.queue.empty())
+    return direct_result::not_run;
+  // Nothing waiting in the mailbox: what this client sent before (an UNWATCH, an unlock) has been
+  // handled, so running now keeps its order. A blocked mailbox is an idle actor's empty one.
+  auto& mb = self->mailbox();
+  if (!mb.blocked() && !mb.empty())
+    return direct_result::not_run;
+  for (auto& c : b.cmds)
+    if ((c.flags & batch_command::may_block) != 0)
+      return direct_result::not_run;
+  ++st.handled;
+  ++st.direct;
+  return execute_batch(self, b, sender, r) ? direct_result::ready : direct_result::later;
 }
 
 } // namespace troupe::actors

@@ -78,6 +78,34 @@ class IoThreads(unittest.TestCase):
             for c in clients:
                 c.close()
 
+    def test_a_range_on_the_connections_own_loop_runs_its_batches_directly(self):
+        # A command for a slot range of the connection's own loop runs through the range's door
+        # (no message) while the range is idle; one for another loop's range is always sent.
+        c = self.server.client()
+        try:
+            me = f"connection:{c.client_id()}"
+            loop = int(next(r for r in actors(self.server) if r.get("name") == me)["loop"])
+            here = key_in_range(next(i for i in range(RANGES) if i % LOOPS == loop), "here")
+            there = key_in_range(next(i for i in range(RANGES) if i % LOOPS != loop), "there")
+
+            def counts():
+                row = next(r for r in actors(self.server) if r.get("name") == me)
+                return int(row["batches"]), int(row["direct"])
+
+            sent0, direct0 = counts()
+            for i in range(20):
+                c.set(there, i)
+            sent1, direct1 = counts()
+            self.assertEqual((sent1 - sent0, direct1 - direct0), (20, 0))
+            for i in range(20):
+                c.set(here, i)
+            sent2, direct2 = counts()
+            self.assertGreaterEqual(direct2 - direct1, 1)
+            self.assertEqual((sent2 - sent1) + (direct2 - direct1), 20)
+            self.assertEqual(c.mget(here, there), ["19", "19"])
+        finally:
+            c.close()
+
     def test_concurrent_increments_from_every_loop_all_count(self):
         keys = [key_in_range(i % RANGES, f"n{i}-") for i in range(12)]
         per_client, clients = 300, 9
