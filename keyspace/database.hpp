@@ -1,4 +1,4 @@
-// Databases: each is 16384 slot tables (one per hash slot, created when the slot gets a key).
+// Databases: each is 16384 slot tables (one per hash slot, empty until the slot gets a key).
 // A slot_range actor touches only the tables of its own slots, so no locking is needed here.
 #pragma once
 
@@ -17,21 +17,18 @@ public:
   database(const database&) = delete;
   database& operator=(const database&) = delete;
 
-  table* slot(int s) const { return tables_[s]; }
-  table& slot_for_write(int s) {
-    if (tables_[s] == nullptr)
-      tables_[s] = new table();
-    return *tables_[s];
-  }
+  // The table of a slot, or nullptr while the slot has no keys.
+  table* slot(int s) const { return tables_[s].allocated() ? &tables_[s] : nullptr; }
+  table& slot_for_write(int s) { return tables_[s]; }
   // Totals over the given slots [first, last] (a slot_range's) or over all of them.
   size_t size(int first = 0, int last = protocol::slot_count - 1) const;
   size_t volatile_count(int first = 0, int last = protocol::slot_count - 1) const;
   void clear(int first = 0, int last = protocol::slot_count - 1);
-  // Drops the (now empty) table of a slot.
+  // Frees the buckets of a slot's table once it is empty.
   void release_slot(int s);
 
 private:
-  table** tables_;
+  table* tables_;   // protocol::slot_count of them, zeroed (empty) until used
 };
 
 class dataset {

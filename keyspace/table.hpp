@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <random>
 #include <string_view>
+#include <type_traits>
 
 #include "keyspace/entry.hpp"
 
@@ -13,16 +14,19 @@ namespace troupe::keyspace {
 
 uint32_t hash_key(std::string_view key);
 
+// A table's empty state is all zero bytes, and it has trivial construction and destruction: a
+// database holds its 16384 tables in one zeroed allocation (no pointer to chase per lookup, no
+// memory used until a slot gets keys) and clears each one itself before freeing them.
 class table {
 public:
   table() = default;
   table(const table&) = delete;
   table& operator=(const table&) = delete;
-  ~table() { clear(); }
 
   size_t size() const { return size_; }
   size_t volatile_count() const { return volatile_; }
   size_t bucket_count() const { return mask_ + 1; }
+  bool allocated() const { return buckets_ != nullptr; }
 
   entry* find(std::string_view key, uint32_t hash) const {
     if (buckets_ == nullptr)
@@ -88,10 +92,22 @@ public:
 
 private:
   void resize(size_t buckets);
-  entry** buckets_ = nullptr;
-  uint32_t mask_ = 0;
-  uint32_t size_ = 0;
-  size_t volatile_ = 0;
+  entry** buckets_;
+  uint32_t mask_;
+  uint32_t size_;
+  size_t volatile_;
 };
+
+// A table on its own, outside a database (tests): starts empty, frees its entries when destroyed.
+class owned_table : public table {
+public:
+  owned_table() : table() {}   // value-initialized: zeroed, i.e. empty
+  owned_table(const owned_table&) = delete;
+  owned_table& operator=(const owned_table&) = delete;
+  ~owned_table() { clear(); }
+};
+
+static_assert(std::is_trivially_default_constructible_v<table> && std::is_trivially_destructible_v<table>,
+              "databases create their tables as zeroed memory");
 
 } // namespace troupe::keyspace

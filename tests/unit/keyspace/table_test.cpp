@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(tables)
 
 BOOST_AUTO_TEST_CASE(insert_find_detach) {
-  table t;
+  keyspace::owned_table t;
   BOOST_TEST(t.size() == 0u);
   BOOST_TEST(find(t, "a") == nullptr);
   BOOST_TEST(t.detach("a", hash_key("a")) == nullptr);
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(insert_find_detach) {
 }
 
 BOOST_AUTO_TEST_CASE(replace_keeps_position_and_counts) {
-  table t;
+  keyspace::owned_table t;
   t.insert(make("a", "1"));
   entry* old = find(t, "a");
   entry* fresh = make("a", "2", 500);
@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(replace_keeps_position_and_counts) {
 }
 
 BOOST_AUTO_TEST_CASE(grows_and_shrinks) {
-  table t;
+  keyspace::owned_table t;
   const int n = 5000;
   for (int i = 0; i < n; ++i)
     t.insert(make(key_of(i), std::to_string(i)));
@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(grows_and_shrinks) {
 }
 
 BOOST_AUTO_TEST_CASE(clear_and_for_each) {
-  table t;
+  keyspace::owned_table t;
   for (int i = 0; i < 100; ++i)
     t.insert(make(key_of(i), "v", i % 2 ? 10 : -1));
   BOOST_TEST(t.volatile_count() == 50u);
@@ -184,7 +184,7 @@ BOOST_AUTO_TEST_CASE(clear_and_for_each) {
 }
 
 BOOST_AUTO_TEST_CASE(full_scan_visits_each_key_once) {
-  table t;
+  keyspace::owned_table t;
   for (int i = 0; i < 1000; ++i)
     t.insert(make(key_of(i)));
   std::multiset<std::string> seen;
@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_CASE(scan_guarantee_across_resizes) {
   std::mt19937_64 rng(7);
   size_t grows = 0, shrinks = 0;
   for (int trial = 0; trial < 40; ++trial) {
-    table t;
+    keyspace::owned_table t;
     std::set<std::string> stable;
     for (int i = 0; i < 20 + trial; ++i) {
       std::string k = "stable:" + std::to_string(trial) + ":" + std::to_string(i);
@@ -259,7 +259,7 @@ BOOST_AUTO_TEST_CASE(scan_guarantee_across_resizes) {
 }
 
 BOOST_AUTO_TEST_CASE(random_entry_covers_all) {
-  table t;
+  keyspace::owned_table t;
   std::mt19937_64 rng(1);
   BOOST_TEST(t.random_entry(rng) == nullptr);
   for (int i = 0; i < 20; ++i)
