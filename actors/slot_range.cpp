@@ -68,6 +68,7 @@ struct slot_range_state {
   std::deque<deferred> queue;
   uint64_t handled = 0, batches = 0, commands = 0, queued_total = 0;
   uint64_t direct = 0;   // batches run through the door (run_batch_directly)
+  std::vector<keyspace::key_ref> prefetch;   // the keys of the next commands of a pipelined batch
   std::vector<keyspace::expire_cursor> expire_cursors;
   keyspace::key_events* events = nullptr;
   std::unique_ptr<keyspace::events_observer> observer;
@@ -271,6 +272,8 @@ void snapshot_step(self_ptr self) {
   }
 }
 
+constexpr size_t prefetch_window = 16;
+
 // Runs a batch. True with `r` filled if its reply can go to the connection now; false if it leaves
 // later (a blocking command parked, or appendfsync always holding it until fsynced).
 bool execute_batch(self_ptr self, command_batch& b, const connection_actor& sender, reply_batch& r) {
@@ -286,7 +289,23 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   int64_t now = now_ms();
   const char* base = b.data.data();
   bool parked = false;
-  for (auto& c : b.cmds) {
+  auto& specs = protocol::command_table::instance();
+  for (size_t k = 0; k < b.cmds.size(); ++k) {
+    auto& c = b.cmds[k];
+    if (k % prefetch_window == 0 && b.cmds.size() > 1) {
+      // Pipelined: bring the next commands' first keys into the cache together.
+      st.prefetch.clear();
+      for (size_t j = k; j < std::min(b.cmds.size(), k + prefetch_window); ++j) {
+        auto& d = b.cmds[j];
+        auto fk = static_cast<uint32_t>(specs.at(d.cmd).first_key);
+        if (fk == 0 || fk >= d.argc)
+          continue;
+        uint32_t i = d.first_arg + fk;
+        uint32_t start = i == 0 ? 0 : b.arg_ends[i - 1];
+        st.prefetch.push_back({static_cast<int>(d.db), std::string_view(base + start, b.arg_ends[i] - start)});
+      }
+      keyspace::prefetch(*st.srv->data, st.prefetch.data(), st.prefetch.size());
+    }
     st.args.clear();
     for (uint32_t i = c.first_arg; i < c.first_arg + c.argc; ++i) {
       uint32_t start = i == 0 ? 0 : b.arg_ends[i - 1];

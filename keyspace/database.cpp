@@ -1,5 +1,6 @@
 #include "keyspace/database.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -41,6 +42,30 @@ void database::clear(int first, int last) {
 void database::release_slot(int s) {
   if (tables_[s].allocated() && tables_[s].size() == 0)
     tables_[s].clear();
+}
+
+void prefetch(const dataset& data, const key_ref* keys, size_t n) {
+  constexpr size_t window = 16;
+  const table* tables[window];
+  uint32_t hashes[window];
+  entry* const* buckets[window];
+  for (size_t first = 0; first < n; first += window) {
+    size_t m = std::min(window, n - first);
+    for (size_t i = 0; i < m; ++i) {
+      auto& k = keys[first + i];
+      tables[i] = data.db(k.db).slot_address(protocol::key_slot(k.key));
+      __builtin_prefetch(tables[i]);
+      hashes[i] = hash_key(k.key);
+    }
+    for (size_t i = 0; i < m; ++i) {
+      buckets[i] = tables[i]->bucket_of(hashes[i]);
+      if (buckets[i] != nullptr)
+        __builtin_prefetch(buckets[i]);
+    }
+    for (size_t i = 0; i < m; ++i)
+      if (buckets[i] != nullptr && *buckets[i] != nullptr)
+        __builtin_prefetch(*buckets[i]);
+  }
 }
 
 dataset::dataset(int databases) {

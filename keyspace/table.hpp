@@ -27,6 +27,8 @@ public:
   size_t volatile_count() const { return volatile_; }
   size_t bucket_count() const { return mask_ + 1; }
   bool allocated() const { return buckets_ != nullptr; }
+  // Where the chain for `hash` starts (nullptr while the table has no buckets), for prefetching.
+  entry* const* bucket_of(uint32_t hash) const { return buckets_ != nullptr ? &buckets_[hash & mask_] : nullptr; }
 
   entry* find(std::string_view key, uint32_t hash) const {
     if (buckets_ == nullptr)

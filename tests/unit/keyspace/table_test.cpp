@@ -304,6 +304,35 @@ BOOST_AUTO_TEST_CASE(slots_and_totals) {
   BOOST_TEST(db.size() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(prefetch_changes_nothing) {
+  // Keys present, absent, in slots without a table, in another database, duplicated, and more
+  // than one prefetch window of them: afterwards every lookup answers as before.
+  keyspace::dataset data(2);
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i)
+    names.push_back(key_of(i));
+  for (int i = 0; i < 40; i += 2) {
+    auto& t = data.db(i % 4 == 0 ? 0 : 1).slot_for_write(protocol::key_slot(names[static_cast<size_t>(i)]));
+    t.insert(make(names[static_cast<size_t>(i)]));
+  }
+  std::vector<keyspace::key_ref> refs;
+  for (int pass = 0; pass < 2; ++pass)
+    for (int i = 0; i < 40; ++i)
+      refs.push_back({i % 3 == 0 ? 1 : 0, names[static_cast<size_t>(i)]});
+  refs.push_back({0, ""});
+  keyspace::prefetch(data, refs.data(), refs.size());
+  keyspace::prefetch(data, refs.data(), 0);
+  for (int i = 0; i < 40; ++i) {
+    auto& key = names[static_cast<size_t>(i)];
+    for (int d = 0; d < 2; ++d) {
+      const table* t = data.db(d).slot(protocol::key_slot(key));
+      bool present = i % 2 == 0 && (i % 4 == 0 ? 0 : 1) == d;
+      BOOST_TEST((t != nullptr && find(*t, key) != nullptr) == present, key << " in db " << d);
+    }
+  }
+  BOOST_TEST(data.db(0).size() + data.db(1).size() == 20u);
+}
+
 BOOST_AUTO_TEST_CASE(dataset_swap) {
   keyspace::dataset data(4);
   BOOST_TEST(data.count() == 4);
