@@ -464,7 +464,7 @@ void route(connection_ptr self) {
   const command_spec* spec = check(self);
   if (spec == nullptr)
     return;
-  st.sess.info.last_cmd = spec->display_name;
+  st.last_spec = spec;   // (copied into client_info.last_cmd only when someone looks: sync_last_cmd)
   if (cluster_connection_command(self, *spec))
     return;
   if (cluster_redirect(self, *spec, st.args))
@@ -475,6 +475,7 @@ void route(connection_ptr self) {
     return;
   // Connection-level commands.
   if (auto h = keyspace::find_session_command(spec->id)) {
+    sync_last_cmd(self);   // CLIENT INFO shows itself as the last command
     auto w = local_writer(self);
     h(st.sess, st.args, w, st.sset);
     end_local(self);
@@ -606,8 +607,17 @@ bool is_loopback(const std::string& addr) {
   return addr.rfind("127.", 0) == 0 || addr.rfind("::1:", 0) == 0;
 }
 
+void sync_last_cmd(connection_ptr self) {
+  auto& st = self->state;
+  if (st.last_spec != nullptr && st.last_spec != st.last_spec_synced) {
+    st.sess.info.last_cmd = st.last_spec->display_name;
+    st.last_spec_synced = st.last_spec;
+  }
+}
+
 keyspace::client_info& refreshed_info(connection_ptr self) {
   auto& st = self->state;
+  sync_last_cmd(self);
   auto& i = st.sess.info;
   i.qbuf = st.in.size() - st.pos;
   i.qbuf_free = st.in.capacity() - st.in.size();

@@ -13,6 +13,7 @@
 #include "actors/server.hpp"
 #include "keyspace/key_events.hpp"
 #include "keyspace/session.hpp"
+#include "protocol/command_table.hpp"
 #include "protocol/request_parser.hpp"
 
 namespace troupe::actors {
@@ -53,6 +54,9 @@ struct connection_state {
   size_t pos = 0;
   keyspace::args_t args;
   std::vector<int> keypos;
+  // The last command (CLIENT LIST cmd=), copied into sess.info.last_cmd only when it is read.
+  const protocol::command_spec* last_spec = nullptr;
+  const protocol::command_spec* last_spec_synced = nullptr;
 
   // The segment being built or in flight: replies go out in `parts` order. A part is a reply from
   // a slot_range (source = its index, index = position in its batch) or a local one (source -1).

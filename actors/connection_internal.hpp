@@ -27,6 +27,8 @@ void end_local(connection_ptr self);
 void local_error(connection_ptr self, std::string_view msg);
 void close_now(connection_ptr self);
 bool is_loopback(const std::string& addr);
+// Brings client_info.last_cmd up to date with the last command routed.
+void sync_last_cmd(connection_ptr self);
 keyspace::client_info& refreshed_info(connection_ptr self);
 
 // ---- deferred commands (run alone, after the segment before them) ----

@@ -347,7 +347,8 @@ bool command_table::key_positions(const command_spec& cmd, const std::vector<std
     }
   }
   // SORT / SORT_RO: "STORE <key>" is a key Redis finds by hand.
-  if (cmd.name == "sort") {
+  static const int sort_id = id_of("sort");   // (id_of is a scan: once)
+  if (cmd.id == sort_id) {
     for (int i = 2; i + 1 < argc; ++i) {
       if (iequals(args[static_cast<size_t>(i)], "store")) {
         positions.push_back(i + 1);

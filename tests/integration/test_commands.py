@@ -145,6 +145,10 @@ class Commands(unittest.TestCase):
         clients = {c["name"]: c for c in r.client_list()}
         self.assertIn("victim", clients)
         self.assertEqual(clients["me"]["cmd"], "client|list")
+        self.assertEqual(clients["victim"]["cmd"], "client|setname")
+        self.assertEqual(victim.call("GET", "nokey"), b"$-1\r\n")
+        self.assertEqual({c["name"]: c["cmd"] for c in r.client_list()}["victim"], "get")
+        self.assertIn("cmd=client|info", r.execute_command("CLIENT", "INFO"))
         self.assertIn("id=", r.execute_command("CLIENT", "INFO"))
         self.assertEqual(r.client_kill_filter(_id=clients["victim"]["id"]), 1)
         self.assertTrue(victim.closed())
