@@ -171,28 +171,10 @@ void unsubscribe(connection_ptr self, resp_writer& w, const args_t& args, uint8_
     self->send(st.srv->pubsub, subscribe_atom::value, std::move(sub));
 }
 
-// Runs one (un)subscribe command into `w`; false if `spec` is not one.
-bool run_pubsub(connection_ptr self, const command_spec& spec, const args_t& args, resp_writer& w) {
-  const std::string& n = spec.name;
-  if (n == "subscribe")
-    subscribe(self, w, args, 0);
-  else if (n == "psubscribe")
-    subscribe(self, w, args, 1);
-  else if (n == "ssubscribe")
-    subscribe(self, w, args, 2);
-  else if (n == "unsubscribe")
-    unsubscribe(self, w, args, 0);
-  else if (n == "punsubscribe")
-    unsubscribe(self, w, args, 1);
-  else if (n == "sunsubscribe")
-    unsubscribe(self, w, args, 2);
-  else
-    return false;
-  return true;
-}
-
+// Command ids looked up once: the hot path compares ids, not names.
 struct ids {
-  int multi, exec, discard, watch, unwatch, reset;
+  int multi, exec, discard, watch, unwatch, reset, quit;
+  int subscribe, psubscribe, ssubscribe, unsubscribe, punsubscribe, sunsubscribe;
   ids() {
     auto& t = command_table::instance();
     multi = t.implement("multi");
@@ -201,8 +183,13 @@ struct ids {
     watch = t.id_of("watch");
     unwatch = t.implement("unwatch");
     reset = t.id_of("reset");
-    for (auto* n : {"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe"})
-      t.implement(n);
+    quit = t.id_of("quit");
+    subscribe = t.implement("subscribe");
+    psubscribe = t.implement("psubscribe");
+    ssubscribe = t.implement("ssubscribe");
+    unsubscribe = t.implement("unsubscribe");
+    punsubscribe = t.implement("punsubscribe");
+    sunsubscribe = t.implement("sunsubscribe");
   }
 };
 
@@ -210,6 +197,28 @@ const ids& command_ids() {
   static ids i;
   return i;
 }
+
+// Runs one (un)subscribe command into `w`; false if `spec` is not one.
+bool run_pubsub(connection_ptr self, const command_spec& spec, const args_t& args, resp_writer& w) {
+  auto& id = command_ids();
+  const int n = spec.id;
+  if (n == id.subscribe)
+    subscribe(self, w, args, 0);
+  else if (n == id.psubscribe)
+    subscribe(self, w, args, 1);
+  else if (n == id.ssubscribe)
+    subscribe(self, w, args, 2);
+  else if (n == id.unsubscribe)
+    unsubscribe(self, w, args, 0);
+  else if (n == id.punsubscribe)
+    unsubscribe(self, w, args, 1);
+  else if (n == id.sunsubscribe)
+    unsubscribe(self, w, args, 2);
+  else
+    return false;
+  return true;
+}
+
 
 } // namespace
 
@@ -262,7 +271,7 @@ bool transaction_command(connection_ptr self, const command_spec& spec) {
     forget_subscriptions(self);
     return false; // the session command replies
   }
-  if (parent_of(spec).name == "quit")
+  if (parent_of(spec).id == id.quit)
     return false;
   if (st.in_multi) {
     st.multi_queue.push_back({c, std::vector<std::string>(st.args.begin(), st.args.end())});
