@@ -1,6 +1,7 @@
 // CRC16 and key -> hash slot with {hash tags}, as Redis Cluster computes them.
 #include <boost/test/unit_test.hpp>
 
+#include <random>
 #include <string>
 
 #include "protocol/key_slot.hpp"
@@ -8,6 +9,30 @@
 using namespace troupe::protocol;
 
 BOOST_AUTO_TEST_SUITE(key_slot_suite)
+
+namespace {
+// The CRC one bit at a time, as the polynomial defines it.
+uint16_t crc16_bitwise(const std::string& s) {
+  uint16_t crc = 0;
+  for (unsigned char c : s) {
+    crc = static_cast<uint16_t>(crc ^ (c << 8));
+    for (int bit = 0; bit < 8; ++bit)
+      crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : static_cast<uint16_t>(crc << 1);
+  }
+  return crc;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(crc16_matches_the_bitwise_definition_at_every_length) {
+  std::mt19937 rng(7);
+  for (size_t len = 0; len <= 70; ++len)
+    for (int trial = 0; trial < 20; ++trial) {
+      std::string s(len, '\0');
+      for (auto& c : s)
+        c = static_cast<char>(rng());
+      BOOST_TEST(crc16(s.data(), s.size()) == crc16_bitwise(s), "length " << len);
+    }
+}
 
 BOOST_AUTO_TEST_CASE(crc16_check_value) {
   // The CRC16/XMODEM check value the Redis Cluster specification gives.
