@@ -46,6 +46,15 @@ class Protocol(unittest.TestCase):
         self.assertEqual(r.reply(), b"$3\r\naA\n\r\n")
         self.assertEqual(r.reply(), b"+PONG\r\n")
 
+    def test_pipelined_inline_commands_keep_their_own_arguments(self):
+        # The words of an inline command live in the parser until the next one is parsed; a batch
+        # of several must still run each with its own (they are copied, unlike RESP arguments).
+        r = self.raw()
+        r.send(b"".join(b"SET ik%d v%d\r\n" % (i, i) for i in range(20)) + b"MGET ik0 ik7 ik19\r\n")
+        for _ in range(20):
+            self.assertEqual(r.reply(), b"+OK\r\n")
+        self.assertEqual(r.reply(), b"*3\r\n$2\r\nv0\r\n$2\r\nv7\r\n$3\r\nv19\r\n")
+
     def test_resp3(self):
         r = self.raw()
         hello = r.call("HELLO", "3")
