@@ -49,6 +49,38 @@ class Aof(unittest.TestCase):
         finally:
             again.stop()
 
+    def test_shutdown_right_after_writes_keeps_every_one_in_the_aof(self):
+        # With everysec the slot ranges gather their effects for a moment before sending them to
+        # the aof_writer; SHUTDOWN (and SIGTERM) must still find every acknowledged write in the
+        # file, including the last ones, answered a few microseconds before it.
+        for how in ("shutdown", "sigterm"):
+            with self.subTest(how=how):
+                s = aof_server("--appendfsync", "everysec", "--save", "", "--slot-actors", "4").start()
+                r = s.client()
+                for i in range(300):
+                    r.set(f"w{i}", i)
+                p = r.pipeline(transaction=False)
+                for i in range(300, 1300):
+                    p.incr(f"w{i}")
+                p.execute()
+                if how == "shutdown":
+                    r.set("last", "x")
+                    s.cli("SHUTDOWN", check=False)
+                    s.proc.wait(timeout=10)
+                else:
+                    r.set("last", "x")
+                    s.stop()
+                self.assertEqual(s.proc.returncode, 0)
+                again = aof_server(keep_dir=s.dir, port=s.port).start()
+                try:
+                    r = again.client()
+                    self.assertEqual(r.dbsize(), 1301)
+                    self.assertEqual(r.get("last"), "x")
+                    self.assertEqual(r.get("w299"), "299")
+                    self.assertEqual(r.get("w1299"), "1")
+                finally:
+                    again.stop()
+
     def test_kill9_under_load_loses_no_acknowledged_write(self):
         s = aof_server("--appendfsync", "always", "--slot-actors", "4").start()
         acked = {}
