@@ -201,24 +201,21 @@ const ids& command_ids() {
 // Runs one (un)subscribe command into `w`; false if `spec` is not one.
 bool run_pubsub(connection_ptr self, const command_spec& spec, const args_t& args, resp_writer& w) {
   auto& id = command_ids();
-  const int n = spec.id;
-  if (n == id.subscribe)
-    subscribe(self, w, args, 0);
-  else if (n == id.psubscribe)
-    subscribe(self, w, args, 1);
-  else if (n == id.ssubscribe)
-    subscribe(self, w, args, 2);
-  else if (n == id.unsubscribe)
-    unsubscribe(self, w, args, 0);
-  else if (n == id.punsubscribe)
-    unsubscribe(self, w, args, 1);
-  else if (n == id.sunsubscribe)
-    unsubscribe(self, w, args, 2);
-  else
-    return false;
-  return true;
+  // kind 0: channels, 1: patterns, 2: shard channels
+  const std::pair<int, int> subs[] = {{id.subscribe, 0}, {id.psubscribe, 1}, {id.ssubscribe, 2}};
+  const std::pair<int, int> unsubs[] = {{id.unsubscribe, 0}, {id.punsubscribe, 1}, {id.sunsubscribe, 2}};
+  for (auto [cmd, kind] : subs)
+    if (spec.id == cmd) {
+      subscribe(self, w, args, kind);
+      return true;
+    }
+  for (auto [cmd, kind] : unsubs)
+    if (spec.id == cmd) {
+      unsubscribe(self, w, args, kind);
+      return true;
+    }
+  return false;
 }
-
 
 } // namespace
 
