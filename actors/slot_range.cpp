@@ -287,7 +287,11 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   r.ends.reserve(b.cmds.size());
   protocol::resp_writer w(r.out);
   int64_t now = now_ms();
-  const char* base = b.data.data();
+  // Argument i of the batch (its arguments are back to back in b.data, ending at b.arg_ends).
+  auto arg = [&b, base = b.data.data()](uint32_t i) {
+    uint32_t start = i == 0 ? 0 : b.arg_ends[i - 1];
+    return std::string_view(base + start, b.arg_ends[i] - start);
+  };
   bool parked = false;
   auto& specs = protocol::command_table::instance();
   for (size_t k = 0; k < b.cmds.size(); ++k) {
@@ -300,17 +304,13 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
         auto fk = static_cast<uint32_t>(specs.at(d.cmd).first_key);
         if (fk == 0 || fk >= d.argc)
           continue;
-        uint32_t i = d.first_arg + fk;
-        uint32_t start = i == 0 ? 0 : b.arg_ends[i - 1];
-        st.prefetch.push_back({static_cast<int>(d.db), std::string_view(base + start, b.arg_ends[i] - start)});
+        st.prefetch.push_back({static_cast<int>(d.db), arg(d.first_arg + fk)});
       }
       keyspace::prefetch(*st.srv->data, st.prefetch.data(), st.prefetch.size());
     }
     st.args.clear();
-    for (uint32_t i = c.first_arg; i < c.first_arg + c.argc; ++i) {
-      uint32_t start = i == 0 ? 0 : b.arg_ends[i - 1];
-      st.args.emplace_back(base + start, b.arg_ends[i] - start);
-    }
+    for (uint32_t i = c.first_arg; i < c.first_arg + c.argc; ++i)
+      st.args.push_back(arg(i));
     if (!run_command(self, c, b.client, w, now)) {
       park(self, b, c, sender); // blocking commands always come alone
       parked = true;
