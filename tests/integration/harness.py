@@ -18,6 +18,7 @@ REDIS = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 # "--io-threads 3", so every test also holds with several I/O loops).
 TROUPE_ARGS = os.environ.get("TROUPE_ARGS", "").split()
 _started = []
+_made_dirs = []     # temporary directories the harness made; removed when the test process ends
 
 
 def _cleanup():
@@ -25,6 +26,8 @@ def _cleanup():
         if p.poll() is None:
             p.kill()
             p.wait()
+    for d in _made_dirs:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 atexit.register(_cleanup)
@@ -40,6 +43,13 @@ def free_port():
         if port < 55000:
             return port
     raise RuntimeError("no free port")
+
+
+def temp_dir(prefix="troupe-test."):
+    """A fresh temporary directory, removed when the test process ends."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    _made_dirs.append(d)
+    return d
 
 
 def wait_for_port(port, timeout=10.0, proc=None):
@@ -61,7 +71,7 @@ class Server:
     def __init__(self, *args, binary=None, config=None, port=None, keep_dir=None, preexec=None):
         self.binary = binary or TROUPE
         self.port = port or free_port()
-        self.dir = keep_dir or tempfile.mkdtemp(prefix="troupe-test.")
+        self.dir = keep_dir or temp_dir()
         self.args = list(args)
         self.config = config
         self.proc = None

@@ -12,7 +12,7 @@ import unittest
 
 import redis
 
-from harness import REDIS, TROUPE, Raw, Server, main, wait_for_port
+from harness import REDIS, TROUPE, Raw, Server, main, temp_dir, wait_for_port
 
 
 def aof_server(*extra, **kw):
@@ -246,7 +246,7 @@ class Aof(unittest.TestCase):
         r.incr("c")
         r.delete("a")
         s.stop()
-        d = __import__("tempfile").mkdtemp()
+        d = temp_dir()
         subprocess.run(["lz4", "-d", "-f", os.path.join(s.dir, "node.aof"), os.path.join(d, "appendonly.aof")],
                        check=True, capture_output=True)
         theirs = Server("--appendonly", "yes", "--appendfilename", "appendonly.aof", binary=REDIS, keep_dir=d).start()
@@ -381,7 +381,7 @@ class Rdb(unittest.TestCase):
         finally:
             ours.stop()
         # Troupe's snapshot is an LZ4 frame around a plain RDB: decompressed, Redis's own tools take it.
-        d = __import__("tempfile").mkdtemp()
+        d = temp_dir()
         plain = os.path.join(d, "dump.rdb")
         subprocess.run(["lz4", "-d", "-f", os.path.join(ours.dir, "dump.rdb"), plain], check=True, capture_output=True)
         check = subprocess.run(["redis-check-rdb", plain], capture_output=True, text=True)

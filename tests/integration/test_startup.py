@@ -5,7 +5,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Server, TROUPE, free_port, wait_for_port, main
+from harness import Server, TROUPE, free_port, main, temp_dir, wait_for_port
 
 
 def run(*args, timeout=10, input=None):
@@ -36,7 +36,7 @@ class Startup(unittest.TestCase):
             self.assertTrue(s.client().ping())
 
     def test_seed_command_line_daemonizes(self):
-        d = __import__("tempfile").mkdtemp(prefix="troupe-seed.")
+        d = temp_dir("troupe-seed.")
         port = free_port()
         args = ["--port", str(port), "--cluster-enabled", "yes", "--cluster-config-file", f"nodes_{port}.conf",
                 "--cluster-node-timeout", "5000", "--appendonly", "yes", "--appendfilename", f"node_{port}.aof",
@@ -106,7 +106,7 @@ class Startup(unittest.TestCase):
         r = run("--no-such-directive", "x")
         self.assertEqual(r.returncode, 1)
         self.assertIn("Bad directive or wrong number of arguments", r.stderr)
-        d = __import__("tempfile").mkdtemp()
+        d = temp_dir()
         conf = os.path.join(d, "bad.conf")
         with open(conf, "w") as f:
             f.write("port 6379\n\nappendfsync sometimes\n")
