@@ -2,6 +2,7 @@
 always, torn and corrupt files, --check-aof, interop with redis-server and the lz4 tool)."""
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -272,6 +273,21 @@ class Aof(unittest.TestCase):
             info = r.info("persistence")
             self.assertEqual(info["aof_enabled"], 1)
             self.assertEqual(info["loading"], 0)
+            # The slot range gathers the effects of unpipelined writes and sends them on its own
+            # within a moment, with no further traffic: all 1 + 200 commands reach the writer.
+            for i in range(200):
+                r.set(f"k{i}", i)
+
+            def writer_commands():
+                info = s.cli("ACTORS", "INFO", "aof_writer")
+                # aof_writer_status(file, policy, bytes written, bytes appended, commands, ...)
+                return int(re.search(r'aof_writer_status\(\\"[^"\\]*\\", \\"\w+\\", \d+, \d+, (\d+)', info).group(1))
+
+            self.assertTrue(wait_until(lambda: writer_commands() == 201, timeout=5), writer_commands())
+            row = [l for l in s.cli("ACTORS").split("\n") if l.startswith("name=slot_range:0")][0]
+            sends, batches = (int(re.search(name + r"=(\d+)", row).group(1)) for name in ("aof_sends", "batches"))
+            self.assertGreaterEqual(sends, 1)
+            self.assertLessEqual(sends, batches)
         finally:
             s.stop()
 
