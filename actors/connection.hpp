@@ -18,12 +18,7 @@
 
 namespace troupe::actors {
 
-using connection_broker = caf::io::typed_broker<
-  caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
-  caf::reacts_to<caf::io::data_transferred_msg>, caf::reacts_to<reply_batch>, caf::reacts_to<locked_atom, uint32_t>,
-  caf::replies_to<clients_atom>::with<keyspace::client_info>, caf::replies_to<kill_atom, kill_request>::with<bool>,
-  caf::reacts_to<timeout_atom>, caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<pubsub_delivery>,
-  caf::replies_to<status_atom>::with<actor_status>>;
+using connection_broker = broker_for<connection_actor>;
 
 struct connection_state {
   static inline const char* name = "connection";

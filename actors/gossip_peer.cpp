@@ -17,9 +17,7 @@ namespace cb = protocol::cluster_bus;
 
 namespace {
 
-using peer_broker = caf::io::typed_broker<caf::reacts_to<caf::io::new_data_msg>,
-                                          caf::reacts_to<caf::io::connection_closed_msg>, caf::reacts_to<bus_out>,
-                                          caf::reacts_to<close_atom>, caf::replies_to<status_atom>::with<actor_status>>;
+using peer_broker = broker_for<gossip_peer_actor>;
 
 struct peer_state {
   static inline const char* name = "gossip_peer";
@@ -182,9 +180,7 @@ gossip_peer_actor spawn_gossip_peer(caf::io::middleman& mm, server& srv, int fd,
 
 namespace {
 
-using listener_broker = caf::io::typed_broker<caf::reacts_to<caf::io::new_connection_msg>,
-                                              caf::reacts_to<caf::io::acceptor_closed_msg>,
-                                              caf::replies_to<status_atom>::with<actor_status>>;
+using listener_broker = broker_for<bus_listener_actor>;
 
 struct bus_listener_state {
   static inline const char* name = "bus_listener";

@@ -5,12 +5,23 @@
 #include <vector>
 
 #include <caf/io/system_messages.hpp>
+#include <caf/io/typed_broker.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "actors/messages.hpp"
 
 namespace troupe::actors {
+
+// The broker type of an actor declared below that runs on an I/O loop (the same signatures).
+template <class Actor>
+struct broker_of;
+template <class... Sigs>
+struct broker_of<caf::typed_actor<Sigs...>> {
+  using type = caf::io::typed_broker<Sigs...>;
+};
+template <class Actor>
+using broker_for = typename broker_of<Actor>::type;
 
 // What every actor answers; the inspector holds its peers as this.
 using status_handle = caf::typed_actor<caf::replies_to<status_atom>::with<actor_status>>;

@@ -24,10 +24,7 @@ static_assert(CAF_VERSION >= 1700 && CAF_VERSION < 1800, "check the socket hand-
 
 namespace {
 
-using listener_broker = caf::io::typed_broker<
-  caf::reacts_to<caf::io::new_connection_msg>, caf::reacts_to<caf::io::acceptor_closed_msg>,
-  caf::replies_to<clients_atom>::with<std::vector<keyspace::client_info>>,
-  caf::replies_to<kill_atom, kill_request>::with<int64_t>, caf::replies_to<status_atom>::with<actor_status>>;
+using listener_broker = broker_for<listener_actor>;
 
 struct listener_state {
   static inline const char* name = "listener";

@@ -14,10 +14,7 @@ namespace troupe::actors {
 
 namespace {
 
-using pubsub_broker = caf::io::typed_broker<
-  caf::reacts_to<subscribe_atom, subscription>,
-  caf::replies_to<publish_atom, std::string, std::string, bool>::with<int64_t>,
-  caf::replies_to<pubsub_query>::with<pubsub_answer>, caf::replies_to<status_atom>::with<actor_status>>;
+using pubsub_broker = broker_for<pubsub_actor>;
 
 using subscribers = std::map<caf::actor_addr, connection_actor>;
 

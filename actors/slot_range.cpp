@@ -21,14 +21,7 @@ namespace troupe::actors {
 
 namespace {
 
-using slot_range_broker = caf::io::typed_broker<
-  caf::reacts_to<command_batch>, caf::reacts_to<lock_atom, uint64_t>,
-  caf::reacts_to<unlock_atom, keyspace::keyspace_stats>,
-  caf::replies_to<stats_atom>::with<slot_range_report>,
-  caf::reacts_to<reset_atom>, caf::reacts_to<saved_atom, uint64_t>, caf::reacts_to<expire_atom>, caf::reacts_to<unwatch_atom, int64_t>,
-  caf::reacts_to<btimeout_atom, uint64_t>, caf::reacts_to<unblock_atom, int64_t, bool>, caf::reacts_to<recheck_atom>,
-  caf::reacts_to<snapshot_begin>, caf::reacts_to<step_atom, uint64_t>, caf::reacts_to<gather_atom>,
-  caf::replies_to<flush_atom>::with<bool>, caf::replies_to<status_atom>::with<actor_status>>;
+using slot_range_broker = broker_for<slot_range_actor>;
 
 // Work that arrived while the actor was locked, kept in arrival order: a batch, a lock request, or
 // anything else that reads or changes the range's keys or registries (the lock holder, maybe on
