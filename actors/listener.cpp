@@ -5,8 +5,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include <caf/all.hpp>
@@ -26,6 +29,11 @@ namespace {
 
 using listener_broker = broker_for<listener_actor>;
 
+struct fanout {
+  std::set<caf::actor_addr> waiting;
+  std::function<void()> finish;
+};
+
 struct listener_state {
   static inline const char* name = "listener";
   server* srv = nullptr;
@@ -34,9 +42,44 @@ struct listener_state {
   std::string actor_name;
   uint64_t accepted = 0, rejected = 0, handled = 0;
   std::map<caf::actor_addr, connection_actor> connections;
+  std::vector<std::shared_ptr<fanout>> fanouts;   // CLIENT LIST / KILL questions not yet answered by all
 };
 
 using self_ptr = caf::stateful_actor<listener_state, listener_broker>*;
+
+// One connection of a fan-out is done: it answered, failed, or went down.
+void settle(self_ptr self, const std::shared_ptr<fanout>& f, const caf::actor_addr& conn) {
+  if (f->waiting.erase(conn) == 0 || !f->waiting.empty())
+    return;
+  auto& all = self->state.fanouts;
+  all.erase(std::remove(all.begin(), all.end(), f), all.end());
+  f->finish();
+}
+
+// Asks every connection the same question; `on_reply` takes each answer, `finish` runs once all
+// are in. A connection that goes down counts as answered: a request reaching a connection of
+// another I/O loop just as it terminates may get neither a reply nor an error back (seen under
+// CAF 0.17 with io-threads: CLIENT LIST then waited for the 5 s timeout), but its down message comes.
+template <class Reply, class OnReply, class... Ts>
+void ask_every_connection(self_ptr self, OnReply on_reply, std::function<void()> finish, Ts... question) {
+  auto& st = self->state;
+  auto f = std::make_shared<fanout>();
+  f->finish = std::move(finish);
+  for (auto& [addr, c] : st.connections)
+    f->waiting.insert(addr);
+  if (f->waiting.empty()) {
+    f->finish();
+    return;
+  }
+  st.fanouts.push_back(f);
+  for (auto& [addr, c] : st.connections)
+    self->request(c, std::chrono::seconds(5), question...)
+      .then([=, conn = addr](Reply& r) mutable {
+              on_reply(r);
+              settle(self, f, conn);
+            },
+            [=, conn = addr](caf::error&) { settle(self, f, conn); });
+}
 
 listener_broker::behavior_type listener(self_ptr self, server* srv, std::string bind, uint16_t port,
                                         std::vector<caf::io::doorman_ptr> doormen) {
@@ -49,7 +92,11 @@ listener_broker::behavior_type listener(self_ptr self, server* srv, std::string 
     self->add_doorman(std::move(d));
   srv->directory.add(st.actor_name, "listener", caf::actor_cast<status_handle>(self));
   self->attach_functor([srv, name = st.actor_name] { srv->directory.remove(name); });
-  self->set_down_handler([=](caf::down_msg& dm) { self->state.connections.erase(dm.source); });
+  self->set_down_handler([=](caf::down_msg& dm) {
+    self->state.connections.erase(dm.source);
+    for (auto f : std::vector<std::shared_ptr<fanout>>(self->state.fanouts))
+      settle(self, f, dm.source);
+  });
   return {
     [=](const caf::io::new_connection_msg& msg) {
       auto& st = self->state;
@@ -84,53 +131,21 @@ listener_broker::behavior_type listener(self_ptr self, server* srv, std::string 
     },
     [=](const caf::io::acceptor_closed_msg&) { ++self->state.handled; },
     [=](clients_atom) -> caf::result<std::vector<keyspace::client_info>> {
-      auto& st = self->state;
-      ++st.handled;
+      ++self->state.handled;
       auto rp = self->make_response_promise<std::vector<keyspace::client_info>>();
       auto all = std::make_shared<std::vector<keyspace::client_info>>();
-      auto left = std::make_shared<size_t>(st.connections.size());
-      if (*left == 0) {
-        rp.deliver(*all);
-        return rp;
-      }
-      for (auto& [addr, c] : st.connections) {
-        self->request(c, std::chrono::seconds(5), clients_atom::value)
-          .then(
-            [=](keyspace::client_info& info) mutable {
-              all->push_back(std::move(info));
-              if (--*left == 0)
-                rp.deliver(*all);
-            },
-            [=](caf::error&) mutable {
-              if (--*left == 0)
-                rp.deliver(*all);
-            });
-      }
+      ask_every_connection<keyspace::client_info>(
+        self, [all](keyspace::client_info& info) { all->push_back(std::move(info)); },
+        [rp, all]() mutable { rp.deliver(std::move(*all)); }, clients_atom::value);
       return rp;
     },
     [=](kill_atom, kill_request& req) -> caf::result<int64_t> {
-      auto& st = self->state;
-      ++st.handled;
+      ++self->state.handled;
       auto rp = self->make_response_promise<int64_t>();
       auto killed = std::make_shared<int64_t>(0);
-      auto left = std::make_shared<size_t>(st.connections.size());
-      if (*left == 0) {
-        rp.deliver(int64_t{0});
-        return rp;
-      }
-      for (auto& [addr, c] : st.connections) {
-        self->request(c, std::chrono::seconds(5), kill_atom::value, req)
-          .then(
-            [=](bool yes) mutable {
-              *killed += yes ? 1 : 0;
-              if (--*left == 0)
-                rp.deliver(*killed);
-            },
-            [=](caf::error&) mutable {
-              if (--*left == 0)
-                rp.deliver(*killed);
-            });
-      }
+      ask_every_connection<bool>(
+        self, [killed](bool yes) { *killed += yes ? 1 : 0; }, [rp, killed]() mutable { rp.deliver(*killed); },
+        kill_atom::value, req);
       return rp;
     },
     [=](status_atom) -> actor_status {

@@ -9,7 +9,7 @@ import unittest
 import redis
 from redis.crc import key_slot
 
-from harness import Server, main
+from harness import Raw, Server, encode, main
 
 LOOPS = 3
 RANGES = 6   # slot-actors: two slot ranges per loop
@@ -202,6 +202,25 @@ class IoThreads(unittest.TestCase):
         finally:
             for c in clients:
                 c.close()
+
+    def test_client_list_right_after_a_client_left_does_not_wait_for_it(self):
+        # CLIENT LIST asks every connection; one of another loop that terminates as the question
+        # reaches it may never answer. The listener counts its going down as its answer, instead of
+        # waiting for the 5 s request timeout (which this client's 4 s socket timeout would hit).
+        # A client blocked on keys of two loops keeps the loops busy polling meanwhile, as when it
+        # was seen.
+        poller = Raw(self.server.port)
+        self.addCleanup(poller.s.close)
+        poller.send(encode("BLPOP", key_in_range(0), key_in_range(1), "0"))
+        for _ in range(60):
+            leaving = redis.Redis(host="127.0.0.1", port=self.server.port, decode_responses=True)
+            leaving.ping()
+            leaving.connection_pool.disconnect()
+            asking = redis.Redis(host="127.0.0.1", port=self.server.port, decode_responses=True, socket_timeout=4)
+            try:
+                self.assertIn(str(asking.client_id()), {e["id"] for e in asking.client_list()})
+            finally:
+                asking.connection_pool.disconnect()
 
     def test_no_socket_is_left_open(self):
         pid = self.server.proc.pid
