@@ -181,14 +181,17 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
         ++st.status.commands;
       }
       st.status.bytes_appended += e.data.size();
-      st.writer->flush();
-      write_out(self);
+      bool syncs = e.hold || st.policy == "always";
+      if (!syncs) {
+        st.writer->flush();
+        write_out(self);
+      }   // else written at the sync point below, in one LZ4 block and one write() with the batches queued meanwhile
       if (e.hold) {
         st.pending.push_back({caf::actor_cast<connection_actor>(e.conn), std::move(e.reply)});
         ++st.status.held_replies;
       }
       // The fsync waits until the batches already queued are written too: one fsync for all.
-      if (!st.sync_scheduled && (e.hold || st.policy == "always")) {
+      if (!st.sync_scheduled && syncs) {
         st.sync_scheduled = true;
         self->send(self, sync_atom::value);
       }
@@ -198,7 +201,8 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       ++st.handled;
       st.sync_scheduled = false;
       refresh(self);
-      bool ok = st.unwritten.empty() || write_out(self);
+      st.writer->flush();
+      bool ok = write_out(self);
       if (ok && st.policy == "always")
         ok = fsync_now(self);
       release(self, ok, st.status.last_error);
