@@ -115,6 +115,7 @@ bool fsync_now(self_ptr self) {
 
 void release(self_ptr self, bool ok, const std::string& error) {
   auto& st = self->state;
+  std::vector<released_replies> per_loop(st.srv->loops.size());
   for (auto& h : st.pending) {
     if (!ok) {
       // Not on disk: no client may take its write as acknowledged. Every command of the batch
@@ -128,9 +129,19 @@ void release(self_ptr self, bool ok, const std::string& error) {
         h.reply.ends.push_back(static_cast<uint32_t>(h.reply.out.size()));
       }
     }
-    self->send(h.conn, std::move(h.reply));
+    auto& to = per_loop[st.srv->loop_of(h.conn.node())];
+    to.conns.push_back(caf::actor_cast<caf::strong_actor_ptr>(h.conn));
+    to.replies.push_back(std::move(h.reply));
   }
   st.pending.clear();
+  // One message per loop (to its first slot range, which lives on it), not one per reply.
+  for (size_t loop = 0; loop < per_loop.size(); ++loop) {
+    auto& r = per_loop[loop];
+    if (r.replies.size() == 1)
+      self->send(caf::actor_cast<connection_actor>(r.conns[0]), std::move(r.replies[0]));
+    else if (!r.replies.empty())
+      self->send(st.srv->routing->ranges[loop], std::move(r));
+  }
 }
 
 void refresh(self_ptr self) {

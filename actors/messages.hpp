@@ -95,6 +95,19 @@ typename Inspector::result_type inspect(Inspector& f, reply_batch& x) {
   return f(caf::meta::type_name("reply_batch"), x.segment, x.source, x.out, x.ends);
 }
 
+// Replies the aof_writer released after one fsync (appendfsync always) for connections of one I/O
+// loop: sent to a slot range of that loop, which hands each to its connection on the loop's own
+// thread, so that the writer's thread wakes that loop once, not once per reply.
+struct released_replies {
+  std::vector<caf::strong_actor_ptr> conns;   // connection_actors
+  std::vector<reply_batch> replies;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, released_replies& x) {
+  return f(caf::meta::type_name("released_replies"), x.replies);
+}
+
 // The write effects of a batch for the AOF; with appendfsync always, the reply to release (to
 // `conn`) once they are on disk. `source`: the slot_range that sent them.
 struct aof_effects {

@@ -26,6 +26,13 @@ uint32_t server::loop_of(const caf::io::middleman& mm) const {
   return 0;
 }
 
+uint32_t server::loop_of(const caf::node_id& node) const {
+  for (size_t i = 0; i < loops.size(); ++i)
+    if (loops[i]->system().node() == node)
+      return static_cast<uint32_t>(i);
+  return 0;
+}
+
 keyspace::session_settings server::session_settings() const {
   keyspace::session_settings s;
   s.requirepass = cfg->get_string("requirepass");

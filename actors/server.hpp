@@ -116,6 +116,7 @@ struct server {
   std::atomic<uint64_t> next_loop{0};
   // The index of the loop `mm` runs (0 when it is none of them).
   uint32_t loop_of(const caf::io::middleman& mm) const;
+  uint32_t loop_of(const caf::node_id& node) const;   // of an actor, by its actor system's node id
   listener_actor listener;
   inspector_actor inspector;
   actor_directory directory;

@@ -647,6 +647,11 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         self->delayed_send(self, std::chrono::milliseconds(1), step_atom::value, st.snapshot_id);
       }
     },
+    [=](released_replies& r) {
+      ++self->state.handled;
+      for (size_t i = 0; i < r.replies.size(); ++i)
+        self->send(caf::actor_cast<connection_actor>(r.conns[i]), std::move(r.replies[i]));
+    },
     [=](gather_atom) {
       auto& st = self->state;
       ++st.handled;
