@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +16,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/connection.hpp"
+#include "actors/fanout.hpp"
 #include "actors/status.hpp"
 #include "config/log.hpp"
 
@@ -29,11 +29,6 @@ namespace {
 
 using listener_broker = broker_for<listener_actor>;
 
-struct fanout {
-  std::set<caf::actor_addr> waiting;
-  std::function<void()> finish;
-};
-
 struct listener_state {
   static inline const char* name = "listener";
   server* srv = nullptr;
@@ -41,44 +36,28 @@ struct listener_state {
   uint16_t port = 0;
   std::string actor_name;
   uint64_t accepted = 0, rejected = 0, handled = 0;
-  std::map<caf::actor_addr, connection_actor> connections;
-  std::vector<std::shared_ptr<fanout>> fanouts;   // CLIENT LIST / KILL questions not yet answered by all
+  std::map<caf::actor_addr, connection_actor> connections;   // each monitored
+  fanouts asking;   // CLIENT LIST / KILL questions not yet answered by every connection
 };
 
 using self_ptr = caf::stateful_actor<listener_state, listener_broker>*;
 
-// One connection of a fan-out is done: it answered, failed, or went down.
-void settle(self_ptr self, const std::shared_ptr<fanout>& f, const caf::actor_addr& conn) {
-  if (f->waiting.erase(conn) == 0 || !f->waiting.empty())
-    return;
-  auto& all = self->state.fanouts;
-  all.erase(std::remove(all.begin(), all.end(), f), all.end());
-  f->finish();
-}
-
 // Asks every connection the same question; `on_reply` takes each answer, `finish` runs once all
-// are in. A connection that goes down counts as answered: a request reaching a connection of
-// another I/O loop just as it terminates may get neither a reply nor an error back (seen under
-// CAF 0.17 with io-threads: CLIENT LIST then waited for the 5 s timeout), but its down message comes.
+// are in; a connection that goes down counts as answered (see fanout.hpp).
 template <class Reply, class OnReply, class... Ts>
 void ask_every_connection(self_ptr self, OnReply on_reply, std::function<void()> finish, Ts... question) {
   auto& st = self->state;
-  auto f = std::make_shared<fanout>();
-  f->finish = std::move(finish);
+  std::set<caf::actor_addr> who;
   for (auto& [addr, c] : st.connections)
-    f->waiting.insert(addr);
-  if (f->waiting.empty()) {
-    f->finish();
-    return;
-  }
-  st.fanouts.push_back(f);
+    who.insert(addr);
+  auto f = st.asking.open(std::move(who), std::move(finish));
   for (auto& [addr, c] : st.connections)
     self->request(c, std::chrono::seconds(5), question...)
       .then([=, conn = addr](Reply& r) mutable {
               on_reply(r);
-              settle(self, f, conn);
+              self->state.asking.settle(f, conn);
             },
-            [=, conn = addr](caf::error&) { settle(self, f, conn); });
+            [=, conn = addr](caf::error&) { self->state.asking.settle(f, conn); });
 }
 
 listener_broker::behavior_type listener(self_ptr self, server* srv, std::string bind, uint16_t port,
@@ -94,8 +73,7 @@ listener_broker::behavior_type listener(self_ptr self, server* srv, std::string 
   self->attach_functor([srv, name = st.actor_name] { srv->directory.remove(name); });
   self->set_down_handler([=](caf::down_msg& dm) {
     self->state.connections.erase(dm.source);
-    for (auto f : std::vector<std::shared_ptr<fanout>>(self->state.fanouts))
-      settle(self, f, dm.source);
+    self->state.asking.down(dm.source);
   });
   return {
     [=](const caf::io::new_connection_msg& msg) {

@@ -203,22 +203,28 @@ class IoThreads(unittest.TestCase):
             for c in clients:
                 c.close()
 
-    def test_client_list_right_after_a_client_left_does_not_wait_for_it(self):
-        # CLIENT LIST asks every connection; one of another loop that terminates as the question
-        # reaches it may never answer. The listener counts its going down as its answer, instead of
-        # waiting for the 5 s request timeout (which this client's 4 s socket timeout would hit).
-        # A client blocked on keys of two loops keeps the loops busy polling meanwhile, as when it
-        # was seen.
+    def test_client_list_and_actors_right_after_a_client_left_do_not_wait_for_it(self):
+        # CLIENT LIST and ACTORS ask every connection (every actor); one of another loop that
+        # terminates as the question reaches it may never answer. Its going down counts as its
+        # answer, instead of CLIENT LIST waiting for its 5 s request timeout (which this client's
+        # 4 s socket timeout would hit) and ACTORS for its 2 s one (then listing the connection as
+        # "status=unanswered"). A client blocked on keys of two loops keeps the loops busy polling
+        # meanwhile, as when it was seen.
         poller = Raw(self.server.port)
         self.addCleanup(poller.s.close)
         poller.send(encode("BLPOP", key_in_range(0), key_in_range(1), "0"))
-        for _ in range(60):
+        for i in range(160):
             leaving = redis.Redis(host="127.0.0.1", port=self.server.port, decode_responses=True)
             leaving.ping()
             leaving.connection_pool.disconnect()
             asking = redis.Redis(host="127.0.0.1", port=self.server.port, decode_responses=True, socket_timeout=4)
             try:
-                self.assertIn(str(asking.client_id()), {e["id"] for e in asking.client_list()})
+                if i % 2 == 0:
+                    self.assertIn(str(asking.client_id()), {e["id"] for e in asking.client_list()})
+                else:
+                    listing = asking.execute_command("ACTORS")
+                    self.assertNotIn("status=unanswered", listing)
+                    self.assertIn("name=listener:", listing)
             finally:
                 asking.connection_pool.disconnect()
 
