@@ -113,6 +113,7 @@ struct connection_state {
   // Cluster mode.
   std::shared_ptr<const protocol::cluster_routing> cluster_routing;
   uint64_t cluster_routing_version = ~0ull;
+  std::vector<int> redirect_keys, redirect_slots;   // cluster_redirect's, kept to reuse their allocations
   bool readonly = false;
   bool asking = false;
 

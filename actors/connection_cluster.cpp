@@ -15,7 +15,7 @@ using protocol::command_table;
 namespace {
 
 struct ids {
-  int readonly, readwrite, asking, countkeysinslot, getkeysinslot;
+  int readonly, readwrite, asking, countkeysinslot, getkeysinslot, cluster, ssubscribe, sunsubscribe, spublish;
   ids() {
     auto& t = command_table::instance();
     readonly = t.implement("readonly");
@@ -23,6 +23,10 @@ struct ids {
     asking = t.implement("asking");
     countkeysinslot = t.id_of("cluster|countkeysinslot");
     getkeysinslot = t.id_of("cluster|getkeysinslot");
+    cluster = t.id_of("cluster");
+    ssubscribe = t.id_of("ssubscribe");
+    sunsubscribe = t.id_of("sunsubscribe");
+    spublish = t.id_of("spublish");
   }
 };
 
@@ -100,8 +104,7 @@ void register_cluster_commands(std::vector<service>& services) {
 bool cluster_connection_command(connection_ptr self, const command_spec& spec) {
   auto& st = self->state;
   auto& id = cluster_ids();
-  if (spec.id != id.readonly && spec.id != id.readwrite && spec.id != id.asking
-      && !(spec.parent >= 0 && command_table::instance().at(spec.parent).name == "cluster"))
+  if (spec.id != id.readonly && spec.id != id.readwrite && spec.id != id.asking && spec.parent != id.cluster)
     return false;
   if (!st.srv->cluster_enabled) {
     local_error(self, "ERR This instance has cluster support disabled");
@@ -127,11 +130,12 @@ bool cluster_redirect(connection_ptr self, const command_spec& spec, const args_
   bool asking = st.asking || spec.has(protocol::cmd_asking);
   if (spec.id != cluster_ids().asking)
     st.asking = false;
-  std::vector<int> keys;
+  auto& keys = st.redirect_keys;
   routing_keys(spec, args, keys);
   if (keys.empty())
     return false;
-  std::vector<int> slots;
+  auto& slots = st.redirect_slots;
+  slots.clear();
   bool multiple = false;
   for (int k : keys) {
     auto key = args[static_cast<size_t>(k)];
@@ -142,8 +146,9 @@ bool cluster_redirect(connection_ptr self, const command_spec& spec, const args_
   req.write = spec.has(protocol::cmd_write);
   req.readonly_client = st.readonly;
   req.asking = asking;
-  std::string base = spec.parent >= 0 ? command_table::instance().at(spec.parent).name : spec.name;
-  req.pubsubshard = base == "ssubscribe" || base == "sunsubscribe" || base == "spublish";
+  auto& id = cluster_ids();
+  int base = spec.parent >= 0 ? spec.parent : spec.id;
+  req.pubsubshard = base == id.ssubscribe || base == id.sunsubscribe || base == id.spublish;
   auto& r = snapshot(self);
   auto res = protocol::route(r, slots, multiple, req);
   if (res.kind == protocol::redirect::none)
