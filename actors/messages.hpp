@@ -48,7 +48,6 @@ using save_atom = caf::atom_constant<caf::atom("save")>;
 using rewrite_atom = caf::atom_constant<caf::atom("rewrite")>;
 using switch_atom = caf::atom_constant<caf::atom("switch")>;
 using abort_atom = caf::atom_constant<caf::atom("abort")>;
-using gather_atom = caf::atom_constant<caf::atom("gather")>;
 using saved_atom = caf::atom_constant<caf::atom("saved")>;
 using begun_atom = caf::atom_constant<caf::atom("begun")>;
 
@@ -380,7 +379,6 @@ struct slot_range_status {
   uint64_t keys = 0, expires = 0;
   uint64_t batches = 0, commands = 0;
   uint64_t direct_batches = 0;   // of `batches`, run by a connection of its loop (no message)
-  uint64_t aof_sends = 0;        // messages of effects to the aof_writer (several batches' each, gathered)
   bool locked = false;
   std::string lock_holder;
   uint64_t queued_while_locked = 0;
@@ -392,7 +390,7 @@ struct slot_range_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
-           x.batches, x.direct_batches, x.aof_sends, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
+           x.batches, x.direct_batches, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
            x.watched_keys, x.stats);
 }
 

@@ -61,7 +61,6 @@ struct slot_range_state {
   std::deque<deferred> queue;
   uint64_t handled = 0, batches = 0, commands = 0, queued_total = 0;
   uint64_t direct = 0;   // batches run through the door (run_batch_directly)
-  uint64_t aof_sends = 0;
   std::vector<keyspace::key_ref> prefetch;   // the keys of the next commands of a pipelined batch
   std::vector<keyspace::expire_cursor> expire_cursors;
   keyspace::key_events* events = nullptr;
@@ -69,11 +68,9 @@ struct slot_range_state {
   std::map<uint64_t, waiter> waiters;
   uint64_t next_waiter = 1;
   // AOF: the effects of the batch being run; with appendfsync always the replies of a batch with
-  // effects go through the aof_writer, which releases them once fsynced. Without it, the effects
-  // of several batches gather here for a moment (gather_effects).
+  // effects go through the aof_writer, which releases them once fsynced.
   keyspace::effects_buffer effects;
   bool aof_always = false;
-  bool gather_scheduled = false;
   // A snapshot in progress: serialized a chunk at a time after each batch, or when idle.
   std::unique_ptr<persistence::slot_range_snapshot> snapshot;
   uint64_t snapshot_id = 0;
@@ -86,11 +83,6 @@ struct slot_range_state {
 
 using self_ptr = caf::stateful_actor<slot_range_state, slot_range_broker>*;
 
-// How long, and up to how many bytes, AOF effects gather before they go to the aof_writer
-// (without appendfsync always).
-constexpr auto gather_time = std::chrono::milliseconds(1);
-constexpr size_t gather_limit = 64 * 1024;
-
 void refresh_settings(self_ptr self) {
   auto& st = self->state;
   auto v = st.srv->cfg->version();
@@ -101,36 +93,6 @@ void refresh_settings(self_ptr self) {
   }
 }
 
-// Sends the effects gathered so far to the aof_writer (in `e`, which may hold a reply).
-void send_effects(self_ptr self, aof_effects e = {}) {
-  auto& st = self->state;
-  if (st.effects.empty())
-    return;
-  e.source = st.index;
-  e.data = std::move(st.effects.data);
-  e.ends = std::move(st.effects.ends);
-  st.effects.clear();
-  ++st.aof_sends;
-  self->send(st.srv->aof, std::move(e));
-}
-
-// Effects no reply waits for: without appendfsync always they gather for up to a millisecond
-// (or 64 KiB) and go to the aof_writer in one message, so that fifty clients' unpipelined writes
-// cost the writer's thread one wake-up, not fifty. Whatever must follow them in the AOF sends
-// them first: a lock granted to a connection (its effects go to the writer straight from it), a
-// rewrite's marker, a held reply (appendfsync always), the shutdown (flush_atom).
-void gather_effects(self_ptr self) {
-  auto& st = self->state;
-  if (st.effects.empty())
-    return;
-  if (st.aof_always || st.effects.data.size() >= gather_limit) {
-    send_effects(self);
-  } else if (!st.gather_scheduled) {
-    st.gather_scheduled = true;
-    self->delayed_send(self, gather_time, gather_atom::value);
-  }
-}
-
 // Settles a batch's reply: its effects go to the aof_writer first. True if the reply can go to its
 // connection now; false if the aof_writer took it, to release it once the write is on disk
 // (appendfsync always). Without AOF, always true.
@@ -138,22 +100,39 @@ bool settle(self_ptr self, const connection_actor& conn, reply_batch& r) {
   auto& st = self->state;
   if (st.effects.empty())
     return true;
-  if (!st.aof_always) {
-    gather_effects(self);
-    return true;
-  }
   aof_effects e;
-  e.hold = true;
-  e.conn = caf::actor_cast<caf::strong_actor_ptr>(conn);
-  e.reply = std::move(r);
-  send_effects(self, std::move(e));
-  return false;
+  e.source = st.index;
+  e.data = std::move(st.effects.data);
+  e.ends = std::move(st.effects.ends);
+  st.effects.clear();
+  if (st.aof_always) {
+    e.hold = true;
+    e.conn = caf::actor_cast<caf::strong_actor_ptr>(conn);
+    e.reply = std::move(r);
+    self->send(st.srv->aof, std::move(e));
+    return false;
+  }
+  self->send(st.srv->aof, std::move(e));
+  return true;
 }
 
 // Sends a reply to its connection, through the aof_writer when it must wait for the disk.
 void deliver(self_ptr self, const connection_actor& conn, reply_batch r) {
   if (settle(self, conn, r))
     self->send(conn, std::move(r));
+}
+
+// Effects without a reply to wait for them (active expiry).
+void flush_effects(self_ptr self) {
+  auto& st = self->state;
+  if (st.effects.empty())
+    return;
+  aof_effects e;
+  e.source = st.index;
+  e.data = std::move(st.effects.data);
+  e.ends = std::move(st.effects.ends);
+  st.effects.clear();
+  self->send(st.srv->aof, std::move(e));
 }
 
 // Runs one command; the reply goes to `w`. True unless the command asked to block.
@@ -341,7 +320,7 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   if (!parked)
     ready = settle(self, sender, r);
   else
-    gather_effects(self);
+    flush_effects(self);
   serve_ready(self);
   return ready;
 }
@@ -365,7 +344,7 @@ void start_snapshot(self_ptr self, snapshot_begin& b) {
   st.events->snapshot = st.snapshot.get();
   if (b.aof_rewrite) {
     // From here on, this range's effects also belong to the rewritten AOF.
-    send_effects(self);
+    flush_effects(self);
     aof_effects m;
     m.source = st.index;
     m.rewrite_marker = b.id;
@@ -382,7 +361,6 @@ void start_snapshot(self_ptr self, snapshot_begin& b) {
 
 void grant_lock(self_ptr self, const connection_actor& to) {
   auto& st = self->state;
-  send_effects(self);   // before the holder's own, which it sends to the aof_writer itself
   st.locked = true;
   st.holder = to.address();
   self->monitor(to);
@@ -436,7 +414,6 @@ actor_status status_of(self_ptr self) {
   }
   s.batches = st.batches;
   s.direct_batches = st.direct;
-  s.aof_sends = st.aof_sends;
   s.commands = st.commands;
   s.locked = st.locked;
   s.lock_holder = st.locked ? caf::to_string(st.holder) : "";
@@ -448,8 +425,7 @@ actor_status status_of(self_ptr self) {
                         + " loop=" + std::to_string(st.loop)
                         + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
                         + " batches=" + std::to_string(st.batches) + " direct=" + std::to_string(st.direct)
-                        + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no")
-                        + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) : "");
+                        + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no");
   return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
 }
 
@@ -577,7 +553,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         keyspace::active_expire_step(db, st.first, st.last, st.expire_cursors[static_cast<size_t>(i)], now, 2000,
                                      st.stats, st.observer.get(), i, st.srv->aof_enabled ? &st.effects : nullptr);
       }
-      gather_effects(self);
+      flush_effects(self);
     },
     [=](unwatch_atom, int64_t client) {
       ++self->state.handled;
@@ -651,17 +627,6 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       ++self->state.handled;
       for (size_t i = 0; i < r.replies.size(); ++i)
         self->send(caf::actor_cast<connection_actor>(r.conns[i]), std::move(r.replies[i]));
-    },
-    [=](gather_atom) {
-      auto& st = self->state;
-      ++st.handled;
-      st.gather_scheduled = false;
-      send_effects(self);
-    },
-    [=](flush_atom) -> bool {
-      ++self->state.handled;
-      send_effects(self);   // the shutdown: the aof_writer closes the file after these
-      return true;
     },
     [=](status_atom) -> caf::result<actor_status> {
       ++self->state.handled;
