@@ -71,6 +71,7 @@ struct slot_range_state {
   // effects go through the aof_writer, which releases them once fsynced.
   keyspace::effects_buffer effects;
   bool aof_always = false;
+  uint64_t held_sends = 0;   // effects sent with a reply to hold (appendfsync always)
   // A snapshot in progress: serialized a chunk at a time after each batch, or when idle.
   std::unique_ptr<persistence::slot_range_snapshot> snapshot;
   uint64_t snapshot_id = 0;
@@ -95,10 +96,13 @@ void refresh_settings(self_ptr self) {
 
 // Settles a batch's reply: its effects go to the aof_writer first. True if the reply can go to its
 // connection now; false if the aof_writer took it, to release it once the write is on disk
-// (appendfsync always). Without AOF, always true.
-bool settle(self_ptr self, const connection_actor& conn, reply_batch& r) {
+// (appendfsync always). Without AOF, always true. `wrote_earlier`: some of the batch's effects went
+// to the writer already, held with another reply (a client it served mid-batch), so with
+// appendfsync always this reply waits for the disk too, even with no effects left of its own.
+bool settle(self_ptr self, const connection_actor& conn, reply_batch& r, bool wrote_earlier = false) {
   auto& st = self->state;
-  if (st.effects.empty())
+  refresh_settings(self);
+  if (st.effects.empty() && !(wrote_earlier && st.aof_always))
     return true;
   aof_effects e;
   e.source = st.index;
@@ -106,6 +110,7 @@ bool settle(self_ptr self, const connection_actor& conn, reply_batch& r) {
   e.ends = std::move(st.effects.ends);
   st.effects.clear();
   if (st.aof_always) {
+    ++st.held_sends;
     e.hold = true;
     e.conn = caf::actor_cast<caf::strong_actor_ptr>(conn);
     e.reply = std::move(r);
@@ -273,6 +278,7 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   auto& st = self->state;
   refresh_settings(self);
   ++st.batches;
+  const uint64_t held_before = st.held_sends;   // (clients served mid-batch take its effects so far)
   r.segment = b.segment;
   r.source = st.index;
   r.out.clear();
@@ -318,7 +324,7 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   st.commands += b.cmds.size();
   bool ready = false;
   if (!parked)
-    ready = settle(self, sender, r);
+    ready = settle(self, sender, r, st.held_sends != held_before);
   else
     flush_effects(self);
   serve_ready(self);

@@ -2,6 +2,7 @@
 always, torn and corrupt files, --check-aof, interop with redis-server and the lz4 tool)."""
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -12,12 +13,19 @@ import unittest
 
 import redis
 
-from harness import REDIS, TROUPE, Raw, Server, main, temp_dir, wait_for_port
+from harness import REDIS, TROUPE, Raw, Server, encode, main, temp_dir, wait_for_port
 
 
 def aof_server(*extra, **kw):
     return Server("--appendonly", "yes", "--appendfilename", "node.aof", *extra, **kw)
 
+
+def writer_counts(s):
+    """The aof_writer's status counters (ACTORS INFO): commands, batches, fsyncs, held_replies."""
+    info = s.cli("ACTORS", "INFO", "aof_writer")
+    # aof_writer_status("file", "policy", bytes written, bytes appended, commands, batches, fsyncs, held, ...)
+    m = re.search(r'aof_writer_status\(\\"[^"\\]*\\", \\"\w+\\", \d+, \d+, (\d+), (\d+), (\d+), (\d+)', info)
+    return dict(zip(("commands", "batches", "fsyncs", "held_replies"), map(int, m.groups())))
 
 
 class Aof(unittest.TestCase):
@@ -49,6 +57,26 @@ class Aof(unittest.TestCase):
             self.assertIn("DB loaded from append only file", again.output())
         finally:
             again.stop()
+
+    def test_a_push_that_serves_a_blocked_client_is_acknowledged_after_the_fsync(self):
+        # appendfsync always: RPUSH wakes a BLPOP in the same slot range; the pop's reply takes the
+        # batch's effects to the aof_writer, and the RPUSH's own reply must wait for that fsync
+        # too (it used to go out at once, its effects having left with the other reply).
+        s = aof_server("--appendfsync", "always").start()
+        try:
+            r = s.client()
+            a = Raw(s.port)
+            a.call("PING")
+            a.send(encode("BLPOP", "queue", "0"))
+            self.assertTrue(wait_until(lambda: any("b" in c["flags"] for c in r.client_list()), timeout=10))
+            before = writer_counts(s)
+            self.assertEqual(r.rpush("queue", "job"), 1)
+            self.assertEqual(a.reply(), b"*2\r\n$5\r\nqueue\r\n$3\r\njob\r\n")
+            after = writer_counts(s)
+            self.assertEqual(after["held_replies"] - before["held_replies"], 2)   # the pop's and the push's
+            self.assertGreater(after["fsyncs"], before["fsyncs"])
+        finally:
+            s.stop()
 
     def test_shutdown_right_after_writes_keeps_every_one_in_the_aof(self):
         # SHUTDOWN (and SIGTERM) must find every acknowledged write in the file, including the
