@@ -64,10 +64,14 @@ inspector_actor::behavior_type inspector(inspector_ptr self, server* srv) {
         self->request(handle, std::chrono::seconds(2), status_atom::value)
           .then(
             [=, peer = handle.address()](actor_status& s) {
+              if (f->waiting.count(peer) == 0)
+                return;   // it went down first and is left out
               all->push_back(std::move(s));
               done(peer);
             },
             [=, name = name, peer = handle.address()](caf::error&) {
+              if (f->waiting.count(peer) == 0)
+                return;
               actor_status s;
               s.name = name;
               s.kind = "unknown";
