@@ -541,11 +541,13 @@ class Rdb(unittest.TestCase):
         t = threading.Thread(target=writer)
         t.start()
         time.sleep(0.2)
+        # SHUTDOWN waits for the running BGSAVE, whose 200 us per key sleeps take far longer on a
+        # loaded machine (ten seconds and more under ctest -j2), then saves: generous timeouts.
         try:
-            s.client().shutdown(save=True)
+            s.client(socket_timeout=120).shutdown(save=True)
         except redis.ConnectionError:
             pass
-        s.proc.wait(30)
+        s.proc.wait(120)
         stop.set()
         t.join()
         self.assertGreater(last["acked"], 0)
