@@ -235,15 +235,22 @@ void end_poll(connection_ptr self, bool with_error) {
   deferred_done(self, out);
 }
 
+// A blocking command waiting in its slot_range (not polled across ranges): the range holding it
+// answers for it and forgets it (the others ignore this). True if there was one.
+bool unblock_in_range(connection_ptr self, bool with_error) {
+  auto& st = self->state;
+  if (!(st.awaiting_blocked && st.sess.info.flags == "b" && st.block_deadline_ms == 0))
+    return false;
+  for (auto& r : st.routing->ranges)
+    self->send(r, unblock_atom::value, st.sess.info.id, with_error);
+  return true;
+}
+
 // CLIENT UNBLOCK of this client: true if it was blocked.
 bool unblock(connection_ptr self, bool with_error) {
   auto& st = self->state;
-  if (st.awaiting_blocked && st.sess.info.flags == "b" && st.block_deadline_ms == 0) {
-    // Waiting in its slot_range: the one holding it answers for it (the others ignore this).
-    for (auto& r : st.routing->ranges)
-      self->send(r, unblock_atom::value, st.sess.info.id, with_error);
+  if (unblock_in_range(self, with_error))
     return true;
-  }
   if (st.block_deadline_ms == 0)
     return false;
   if (st.lock_targets.empty())
@@ -813,6 +820,10 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
   }
   auto leave = [self] {
     auto& st = self->state;
+    // Blocked in a slot range: it forgets this client before anything sent after the client is
+    // gone (its down message may come later than a push another client sends then, when the
+    // range had not yet parked the command as this connection ended).
+    unblock_in_range(self, false);
     unwatch_all(self);
     forget_subscriptions(self);
     st.closing = true;
