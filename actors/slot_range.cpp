@@ -101,7 +101,6 @@ void refresh_settings(self_ptr self) {
 // appendfsync always this reply waits for the disk too, even with no effects left of its own.
 bool settle(self_ptr self, const connection_actor& conn, reply_batch& r, bool wrote_earlier = false) {
   auto& st = self->state;
-  refresh_settings(self);
   if (st.effects.empty() && !(wrote_earlier && st.aof_always))
     return true;
   aof_effects e;
@@ -123,6 +122,7 @@ bool settle(self_ptr self, const connection_actor& conn, reply_batch& r, bool wr
 
 // Sends a reply to its connection, through the aof_writer when it must wait for the disk.
 void deliver(self_ptr self, const connection_actor& conn, reply_batch r) {
+  refresh_settings(self);   // (a client served outside a batch: after CONFIG SET appendfsync, too)
   if (settle(self, conn, r))
     self->send(conn, std::move(r));
 }
@@ -270,8 +270,6 @@ void snapshot_step(self_ptr self) {
   }
 }
 
-constexpr size_t prefetch_window = 16;
-
 // Runs a batch. True with `r` filled if its reply can go to the connection now; false if it leaves
 // later (a blocking command parked, or appendfsync always holding it until fsynced).
 bool execute_batch(self_ptr self, command_batch& b, const connection_actor& sender, reply_batch& r) {
@@ -295,10 +293,10 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   auto& specs = protocol::command_table::instance();
   for (size_t k = 0; k < b.cmds.size(); ++k) {
     auto& c = b.cmds[k];
-    if (k % prefetch_window == 0 && b.cmds.size() > 1) {
+    if (k % keyspace::prefetch_window == 0 && b.cmds.size() > 1) {
       // Pipelined: bring the next commands' first keys into the cache together.
       st.prefetch.clear();
-      for (size_t j = k; j < std::min(b.cmds.size(), k + prefetch_window); ++j) {
+      for (size_t j = k; j < std::min(b.cmds.size(), k + keyspace::prefetch_window); ++j) {
         auto& d = b.cmds[j];
         auto fk = static_cast<uint32_t>(specs.at(d.cmd).first_key);
         if (fk == 0 || fk >= d.argc)

@@ -45,7 +45,7 @@ void database::release_slot(int s) {
 }
 
 void prefetch(const dataset& data, const key_ref* keys, size_t n) {
-  constexpr size_t window = 16;
+  constexpr size_t window = prefetch_window;
   const table* tables[window];
   uint32_t hashes[window];
   entry* const* buckets[window];

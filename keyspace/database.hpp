@@ -41,8 +41,10 @@ struct key_ref {
 class dataset;
 
 // Loads into the cache, ahead of use, what looking these keys up will touch (each one's slot
-// table, bucket and first entry), in three passes over all of them, so that their cache misses
-// overlap instead of being waited on one after another. Changes nothing; for pipelined batches.
+// table, bucket and first entry), in three passes over up to prefetch_window keys at a time, so
+// that their cache misses overlap instead of being waited on one after another. Changes nothing;
+// for pipelined batches (which hand it the next prefetch_window commands' keys).
+constexpr size_t prefetch_window = 16;
 void prefetch(const dataset& data, const key_ref* keys, size_t n);
 
 class dataset {
