@@ -1,7 +1,8 @@
 // aof_writer: appends the write effects slot_ranges send it to the LZ4-framed append-only file,
 // and fsyncs as appendfsync says. With `always`, the replies of the writes wait here until their
 // batch is on disk; batches that queue up meanwhile share one fsync (group commit). Runs on a
-// thread of its own: file I/O never stalls the I/O loop.
+// thread of its own: file I/O never stalls the I/O loop. Batches come numbered (aof_segment) and
+// are appended in number order, whatever order their messages arrive in (persistence/aof_order.hpp).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "actors/status.hpp"
 #include "config/log.hpp"
 #include "persistence/aof.hpp"
+#include "persistence/aof_order.hpp"
 
 namespace troupe::actors {
 
@@ -24,6 +26,12 @@ namespace {
 struct held {
   connection_actor conn;
   reply_batch reply;
+};
+
+// A batch that arrived before its turn, in the message it came with.
+struct kept_segment {
+  std::shared_ptr<aof_effects> msg;
+  size_t index = 0;
 };
 
 struct aof_state {
@@ -44,7 +52,13 @@ struct aof_state {
   // tail of the new file.
   uint64_t rewrite_id = 0;
   std::set<uint32_t> marked;
+  uint32_t rewrite_ranges = 0;      // markers to wait for before the switch
   std::unique_ptr<persistence::aof_writer> tail;
+  caf::typed_response_promise<std::string> switch_promise;   // a switch waiting for markers
+  std::string switch_temp;
+  persistence::aof_order<kept_segment> order;
+  uint64_t stall_next = 0;          // order.next() at the last tick, and for how many ticks
+  int stall_ticks = 0;
 };
 
 using self_ptr = aof_writer_actor::stateful_pointer<aof_state>;
@@ -144,6 +158,56 @@ void release(self_ptr self, bool ok, const std::string& error) {
   }
 }
 
+// Appends batch `i` of `e`: its commands (also to a rewrite's tail once its range's marker
+// passed), or its marker; the message's held reply comes with its last batch.
+void append_segment(self_ptr self, aof_effects& e, size_t i) {
+  auto& st = self->state;
+  auto& seg = e.segments[i];
+  if (seg.rewrite_marker != 0) {
+    if (seg.rewrite_marker == st.rewrite_id)
+      st.marked.insert(seg.source);
+  }
+  uint32_t first = i == 0 ? 0 : e.segments[i - 1].end;
+  uint32_t start = first == 0 ? 0 : e.ends[first - 1].first;
+  bool to_tail = st.tail && st.marked.count(seg.source);
+  if (seg.end > first)
+    ++st.status.batches;
+  for (uint32_t k = first; k < seg.end; ++k) {
+    auto [end, db] = e.ends[k];
+    auto cmd = std::string_view(e.data).substr(start, end - start);
+    st.writer->append_encoded(db, cmd);
+    if (to_tail)
+      st.tail->append_encoded(db, cmd);
+    st.status.bytes_appended += cmd.size();
+    start = end;
+    ++st.status.commands;
+  }
+  if (e.hold && i + 1 == e.segments.size()) {
+    st.pending.push_back({caf::actor_cast<connection_actor>(e.conn), std::move(e.reply)});
+    ++st.status.held_replies;
+  }
+}
+
+// Appends the batches of `e` whose turn it is, and those that waited on them; keeps the rest.
+void take_in(self_ptr self, aof_effects& e) {
+  auto& st = self->state;
+  auto emit = [self](kept_segment& k) { append_segment(self, *k.msg, k.index); };
+  std::shared_ptr<aof_effects> kept;
+  const size_t n = e.segments.size();   // (e may be moved into `kept` on the way)
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t seq = (kept ? *kept : e).segments[i].seq;
+    if (!kept && st.order.take(seq)) {
+      append_segment(self, e, i);
+      st.order.release(emit);
+      continue;
+    }
+    if (!kept)
+      kept = std::make_shared<aof_effects>(std::move(e));
+    st.order.keep(seq, {kept, i});
+    ++st.status.reordered;
+  }
+}
+
 void refresh(self_ptr self) {
   auto& st = self->state;
   auto v = st.srv->cfg->version();
@@ -152,6 +216,69 @@ void refresh(self_ptr self) {
   st.cfg_version = v;
   st.policy = st.srv->cfg->get_string("appendfsync");
   st.status.fsync_policy = st.policy;
+}
+
+// The rewrite's base is written to `temp`: appends the tail, fsyncs, renames it over the AOF and
+// goes on in the new file. "" or the error.
+std::string switch_files(self_ptr self, const std::string& temp) {
+  auto& st = self->state;
+  st.tail->close();
+  std::string bytes = st.tail->take();
+  st.tail.reset();
+  st.rewrite_id = 0;
+  int fd = ::open(temp.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0)
+    return std::string("open: ") + std::strerror(errno);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      std::string err = std::string("write: ") + std::strerror(errno);
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return err;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::rename(temp.c_str(), st.status.file.c_str()) != 0) {
+    std::string err = std::strerror(errno);
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return err;
+  }
+  std::string dir = st.status.file.find('/') == std::string::npos
+                      ? "."
+                      : st.status.file.substr(0, st.status.file.rfind('/'));
+  if (int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  // From now on the new file: its base and tail are complete; a fresh frame follows. Bytes a
+  // failed write left behind belong to the old file's stream (and their effects are in the
+  // new file already: in its base, or its tail).
+  ::close(st.fd);
+  st.fd = fd;
+  st.unwritten.clear();
+  st.writer = std::make_unique<persistence::aof_writer>();
+  struct stat sb {};
+  uint64_t size = ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
+  st.srv->aof_current_size = size;
+  st.srv->aof_base_size = size;
+  st.dirty = false;
+  st.status.bytes_written = 0;
+  st.status.bytes_appended = 0;
+  config::log_notice("Background AOF rewrite finished successfully");
+  return "";
+}
+
+// A switch waits until every slot range's marker is appended: the batches before a marker are in
+// the rewrite's base, those after it in its tail or in the new file.
+void switch_when_marked(self_ptr self) {
+  auto& st = self->state;
+  if (st.switch_promise.pending() && st.marked.size() >= st.rewrite_ranges)
+    st.switch_promise.deliver(switch_files(self, st.switch_temp));
 }
 
 aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::string path, int fd,
@@ -175,37 +302,20 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
     [=](aof_effects& e) {
       auto& st = self->state;
       ++st.handled;
-      if (e.rewrite_marker != 0) {
-        if (e.rewrite_marker == st.rewrite_id)
-          st.marked.insert(e.source);
-        return;
-      }
-      ++st.status.batches;
-      bool to_tail = st.tail && st.marked.count(e.source);
-      uint32_t start = 0;
-      for (auto& [end, db] : e.ends) {
-        auto cmd = std::string_view(e.data).substr(start, end - start);
-        st.writer->append_encoded(db, cmd);
-        if (to_tail)
-          st.tail->append_encoded(db, cmd);
-        start = end;
-        ++st.status.commands;
-      }
-      st.status.bytes_appended += e.data.size();
-      bool syncs = e.hold || st.policy == "always";
+      ++st.status.messages;
+      size_t held_before = st.pending.size();
+      take_in(self, e);
+      bool syncs = st.pending.size() != held_before || st.policy == "always";
       if (!syncs) {
         st.writer->flush();
         write_out(self);
       }   // else written at the sync point below, in one LZ4 block and one write() with the batches queued meanwhile
-      if (e.hold) {
-        st.pending.push_back({caf::actor_cast<connection_actor>(e.conn), std::move(e.reply)});
-        ++st.status.held_replies;
-      }
       // The fsync waits until the batches already queued are written too: one fsync for all.
       if (!st.sync_scheduled && syncs) {
         st.sync_scheduled = true;
         self->send(self, sync_atom::value);
       }
+      switch_when_marked(self);
     },
     [=](sync_atom) {
       auto& st = self->state;
@@ -226,20 +336,41 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
         write_out(self); // retry after an error
       if (st.policy != "no")
         fsync_now(self);
+      // Every number taken reaches this actor within aof-gather-usec (at most 10 s). One missing
+      // for much longer is a bug: say so, and go on past it rather than stop appending.
+      if (st.order.waiting() > 0 && st.order.next() == st.stall_next) {
+        if (++st.stall_ticks >= 30) {
+          auto skipped = st.order.release_all([self](kept_segment& k) { append_segment(self, *k.msg, k.index); });
+          config::log_warning("AOF: " + std::to_string(skipped) + " batch number(s) never arrived in 30 s; "
+                              + "appending the batches that waited for them");
+          st.writer->flush();
+          write_out(self);
+          st.stall_ticks = 0;
+        }
+      } else {
+        st.stall_next = st.order.next();
+        st.stall_ticks = 0;
+      }
       self->delayed_send(self, std::chrono::seconds(1), everysec_atom::value);
     },
     [=](flush_atom) -> std::string {
       auto& st = self->state;
       ++st.handled;
+      // The last flush: the slot ranges sent what they gathered; a batch still waiting for a lower
+      // number (which cannot come now) is appended too, in order.
+      auto skipped = st.order.release_all([self](kept_segment& k) { append_segment(self, *k.msg, k.index); });
+      if (skipped > 0)
+        config::log_warning("AOF: " + std::to_string(skipped) + " batch number(s) missing at shutdown");
       st.writer->close();
       bool ok = write_out(self) && (st.dirty = true, fsync_now(self));
       release(self, ok, st.status.last_error);
       return ok ? "" : st.status.last_error;
     },
-    [=](rewrite_atom, uint64_t id, uint32_t) {
+    [=](rewrite_atom, uint64_t id, uint32_t ranges) {
       auto& st = self->state;
       ++st.handled;
       st.rewrite_id = id;
+      st.rewrite_ranges = ranges;
       st.marked.clear();
       st.tail = std::make_unique<persistence::aof_writer>();
     },
@@ -251,65 +382,22 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
         st.tail.reset();
       }
     },
-    [=](switch_atom, uint64_t id, std::string& temp) -> std::string {
+    [=](switch_atom, uint64_t id, std::string& temp) -> caf::result<std::string> {
       auto& st = self->state;
       ++st.handled;
       if (id != st.rewrite_id || !st.tail)
-        return "no rewrite in progress";
-      st.tail->close();
-      std::string bytes = st.tail->take();
-      st.tail.reset();
-      st.rewrite_id = 0;
-      int fd = ::open(temp.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-      if (fd < 0)
-        return std::string("open: ") + std::strerror(errno);
-      size_t done = 0;
-      while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-          continue;
-        if (n < 0) {
-          std::string err = std::string("write: ") + std::strerror(errno);
-          ::close(fd);
-          ::unlink(temp.c_str());
-          return err;
-        }
-        done += static_cast<size_t>(n);
-      }
-      if (::fsync(fd) != 0 || ::rename(temp.c_str(), st.status.file.c_str()) != 0) {
-        std::string err = std::strerror(errno);
-        ::close(fd);
-        ::unlink(temp.c_str());
-        return err;
-      }
-      std::string dir = st.status.file.find('/') == std::string::npos
-                          ? "."
-                          : st.status.file.substr(0, st.status.file.rfind('/'));
-      if (int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-      }
-      // From now on the new file: its base and tail are complete; a fresh frame follows. Bytes a
-      // failed write left behind belong to the old file's stream (and their effects are in the
-      // new file already: in its base, or its tail).
-      ::close(st.fd);
-      st.fd = fd;
-      st.unwritten.clear();
-      st.writer = std::make_unique<persistence::aof_writer>();
-      struct stat sb {};
-      uint64_t size = ::fstat(fd, &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
-      st.srv->aof_current_size = size;
-      st.srv->aof_base_size = size;
-      st.dirty = false;
-      st.status.bytes_written = 0;
-      st.status.bytes_appended = 0;
-      config::log_notice("Background AOF rewrite finished successfully");
-      return "";
+        return std::string("no rewrite in progress");
+      if (st.marked.size() >= st.rewrite_ranges)
+        return switch_files(self, temp);
+      st.switch_promise = self->make_response_promise<std::string>();
+      st.switch_temp = temp;
+      return st.switch_promise;
     },
     [=](status_atom) -> actor_status {
       auto& st = self->state;
       ++st.handled;
       auto s = st.status;
+      s.waiting = st.order.waiting();
       s.fsync_lag_ms = st.dirty ? now_ms() - st.dirty_since : 0;
       s.compression_ratio = s.bytes_written ? static_cast<double>(s.bytes_appended) / static_cast<double>(s.bytes_written) : 0;
       char ratio[32];
@@ -317,7 +405,9 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       std::string summary = "file=" + s.file + " appendfsync=" + s.fsync_policy + " bytes_written="
                             + std::to_string(s.bytes_written) + " bytes_appended=" + std::to_string(s.bytes_appended)
                             + " compression=" + ratio + " fsyncs=" + std::to_string(s.fsyncs)
-                            + " fsync_lag_ms=" + std::to_string(s.fsync_lag_ms);
+                            + " fsync_lag_ms=" + std::to_string(s.fsync_lag_ms) + " messages=" + std::to_string(s.messages)
+                            + " batches=" + std::to_string(s.batches) + " reordered=" + std::to_string(s.reordered)
+                            + " waiting=" + std::to_string(s.waiting);
       return make_status(self, "aof_writer", "aof_writer", st.handled, summary, s);
     },
   };

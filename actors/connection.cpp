@@ -659,12 +659,13 @@ bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keys
   auto& st = self->state;
   bool later = false;
   if (!effects.empty() && st.srv->aof) {
-    // The effects enter the AOF before any lock is released: a command another client runs on one
-    // of these slot_ranges after the unlock is enqueued at the aof_writer after them (a local send
-    // is enqueued at once). Every locked range began a rewrite's snapshot before this lock, or none
-    // did, so the first one's marker decides whether they also go to the rewrite's tail.
+    // The effects take their number before any lock is released: a command another client runs
+    // on one of these slot_ranges after the unlock gets a higher one. Every locked range began a
+    // rewrite's snapshot before this lock, or none did, so the first one's marker decides whether
+    // they also go to the rewrite's tail.
     aof_effects e;
-    e.source = st.lock_targets[0];
+    e.segments.push_back({st.srv->aof_seq.fetch_add(1, std::memory_order_relaxed), st.lock_targets[0],
+                          static_cast<uint32_t>(effects.ends.size()), 0});
     e.data = std::move(effects.data);
     e.ends = std::move(effects.ends);
     if (allow_hold && st.srv->cfg->get_string("appendfsync") == "always") {

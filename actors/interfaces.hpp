@@ -41,6 +41,8 @@ using slot_range_actor = caf::typed_actor<
   caf::reacts_to<recheck_atom>,                           // a poller left: serve what waited for it
   caf::reacts_to<snapshot_begin>,                         // start serializing for a snapshot
   caf::reacts_to<step_atom, uint64_t>,                    // serialize the next chunk when idle
+  caf::reacts_to<gather_atom>,                            // send the AOF effects gathered so far
+  caf::replies_to<flush_atom>::with<bool>,                // shutdown: send them now, then answer
   caf::reacts_to<released_replies>,                       // hand fsynced replies to this loop's connections
   caf::replies_to<status_atom>::with<actor_status>>;
 

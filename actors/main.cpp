@@ -308,8 +308,12 @@ int main(int argc, char** argv) {
                           "information");
     }
     if (srv.aof_enabled && !srv.loading.load()) {
-      // Everything acknowledged is written; close the LZ4 frame and fsync.
+      // Everything acknowledged is written; close the LZ4 frame and fsync. The slot ranges send
+      // the effects they gathered first, so they are in the aof_writer's mailbox before the flush.
       caf::scoped_actor waiter{sys};
+      for (auto& range : srv.routing->ranges)
+        waiter->request(range, std::chrono::seconds(5), actors::flush_atom::value)
+          .receive([](bool) {}, [](caf::error&) { config::log_warning("A slot range did not answer the AOF flush"); });
       waiter->request(srv.aof, std::chrono::seconds(10), actors::flush_atom::value)
         .receive([](std::string& err) {
                    if (!err.empty())

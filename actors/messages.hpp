@@ -48,6 +48,7 @@ using save_atom = caf::atom_constant<caf::atom("save")>;
 using rewrite_atom = caf::atom_constant<caf::atom("rewrite")>;
 using switch_atom = caf::atom_constant<caf::atom("switch")>;
 using abort_atom = caf::atom_constant<caf::atom("abort")>;
+using gather_atom = caf::atom_constant<caf::atom("gather")>;
 using saved_atom = caf::atom_constant<caf::atom("saved")>;
 using begun_atom = caf::atom_constant<caf::atom("begun")>;
 
@@ -109,19 +110,33 @@ typename Inspector::result_type inspect(Inspector& f, released_replies& x) {
 
 // The write effects of a batch for the AOF; with appendfsync always, the reply to release (to
 // `conn`) once they are on disk. `source`: the slot_range that sent them.
+// A numbered batch of write effects inside an aof_effects message: its commands end at `end` (an
+// index into `ends`). Numbers come from server::aof_seq as the batch settles, before its reply
+// leaves; the aof_writer appends batches in number order (persistence/aof_order.hpp).
+struct aof_segment {
+  uint64_t seq = 0;
+  uint32_t source = 0;           // the slot range (for a lock holder: its first locked range)
+  uint32_t end = 0;
+  uint64_t rewrite_marker = 0;   // non-zero: an AOF rewrite's snapshot of `source` starts here (no commands)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, aof_segment& x) {
+  return f(caf::meta::type_name("aof_segment"), x.seq, x.source, x.end, x.rewrite_marker);
+}
+
 struct aof_effects {
-  uint32_t source = 0;
   std::string data;
   std::vector<std::pair<uint32_t, uint32_t>> ends;   // (end offset, db) per command
-  bool hold = false;
+  std::vector<aof_segment> segments;                 // in number order
+  bool hold = false;                                 // the reply waits for the fsync of the last segment
   caf::strong_actor_ptr conn;                        // a connection_actor
   reply_batch reply;
-  uint64_t rewrite_marker = 0;   // non-zero: an AOF rewrite's snapshot started here in this stream
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, aof_effects& x) {
-  return f(caf::meta::type_name("aof_effects"), x.source, x.data, x.ends, x.hold, x.reply, x.rewrite_marker);
+  return f(caf::meta::type_name("aof_effects"), x.data, x.ends, x.segments, x.hold, x.reply);
 }
 
 // Starts a snapshot in a slot_range (sent while the snapshotter holds every slot_range's lock,
@@ -379,6 +394,7 @@ struct slot_range_status {
   uint64_t keys = 0, expires = 0;
   uint64_t batches = 0, commands = 0;
   uint64_t direct_batches = 0;   // of `batches`, run by a connection of its loop (no message)
+  uint64_t aof_sends = 0;        // messages of effects to the aof_writer (several batches' each, gathered)
   bool locked = false;
   std::string lock_holder;
   uint64_t queued_while_locked = 0;
@@ -390,7 +406,7 @@ struct slot_range_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
-           x.batches, x.direct_batches, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
+           x.batches, x.direct_batches, x.aof_sends, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
            x.watched_keys, x.stats);
 }
 
@@ -485,6 +501,9 @@ struct aof_writer_status {
   uint64_t bytes_written = 0;       // compressed, on disk
   uint64_t bytes_appended = 0;      // RESP before compression
   uint64_t commands = 0, batches = 0, fsyncs = 0, held_replies = 0;
+  uint64_t messages = 0;            // aof_effects received (each with one or more numbered batches)
+  uint64_t reordered = 0;           // batches that arrived before a lower number and waited for it
+  uint64_t waiting = 0;             // batches waiting now
   int64_t last_fsync_ms = 0;
   int64_t fsync_lag_ms = 0;         // age of the oldest write not yet fsynced
   double compression_ratio = 0;
@@ -494,7 +513,7 @@ struct aof_writer_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, aof_writer_status& x) {
   return f(caf::meta::type_name("aof_writer_status"), x.file, x.fsync_policy, x.bytes_written, x.bytes_appended,
-           x.commands, x.batches, x.fsyncs, x.held_replies, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
+           x.commands, x.batches, x.fsyncs, x.held_replies, x.messages, x.reordered, x.waiting, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
            x.last_error);
 }
 

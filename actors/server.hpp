@@ -84,6 +84,9 @@ struct server {
   std::atomic<uint64_t> aof_current_size{0}, aof_base_size{0};       // bytes on disk
   std::atomic<uint64_t> loaded_keys{0}, loaded_keys_expired{0};     // by the last load
   std::atomic<bool> aof_rewrite_scheduled{false};
+  // Numbers the batches of AOF effects as they settle (aof_segment::seq); the aof_writer appends
+  // them in this order. Every number taken must reach the writer, or it waits for it forever.
+  alignas(64) std::atomic<uint64_t> aof_seq{1};
   void set_aof_error(const std::string& e) {
     std::lock_guard<std::mutex> g(persist_mutex);
     aof_error = e;

@@ -69,9 +69,15 @@ struct slot_range_state {
   uint64_t next_waiter = 1;
   // AOF: the effects of the batch being run; with appendfsync always the replies of a batch with
   // effects go through the aof_writer, which releases them once fsynced.
+  // Without it, the effects of several batches gather here for a moment (gather_effects), each
+  // batch numbered as it settles (segments).
   keyspace::effects_buffer effects;
+  std::vector<aof_segment> segments;
   bool aof_always = false;
+  std::chrono::microseconds gather_time{1000};
+  bool gather_scheduled = false;
   uint64_t held_sends = 0;   // effects sent with a reply to hold (appendfsync always)
+  uint64_t aof_sends = 0;    // messages to the aof_writer
   // A snapshot in progress: serialized a chunk at a time after each batch, or when idle.
   std::unique_ptr<persistence::slot_range_snapshot> snapshot;
   uint64_t snapshot_id = 0;
@@ -84,13 +90,61 @@ struct slot_range_state {
 
 using self_ptr = caf::stateful_actor<slot_range_state, slot_range_broker>*;
 
+// Gathered AOF effects go to the aof_writer at once when they reach this size.
+constexpr size_t gather_limit = 64 * 1024;
+
 void refresh_settings(self_ptr self) {
   auto& st = self->state;
   auto v = st.srv->cfg->version();
   if (v != st.settings_version) {
     st.settings = st.srv->keyspace_settings();
     st.aof_always = st.srv->aof_enabled && st.srv->cfg->get_string("appendfsync") == "always";
+    st.gather_time = std::chrono::microseconds(st.srv->cfg->get_int("aof-gather-usec"));
     st.settings_version = v;
+  }
+}
+
+// Numbers the effects added since the last number as one batch (aof_segment), before anything
+// that depends on them (a reply, an unlock) leaves. `always`: even with no commands (a held reply
+// needs a number to wait for).
+void number_effects(self_ptr self, uint64_t rewrite_marker = 0, bool always = false) {
+  auto& st = self->state;
+  auto end = static_cast<uint32_t>(st.effects.ends.size());
+  uint32_t begin = st.segments.empty() ? 0 : st.segments.back().end;
+  if (end == begin && !always && rewrite_marker == 0)
+    return;
+  st.segments.push_back({st.srv->aof_seq.fetch_add(1, std::memory_order_relaxed), st.index, end, rewrite_marker});
+}
+
+// Sends the numbered effects gathered so far to the aof_writer (in `e`, which may hold a reply).
+void send_effects(self_ptr self, aof_effects e = {}) {
+  auto& st = self->state;
+  number_effects(self);
+  if (st.segments.empty())
+    return;
+  e.data = std::move(st.effects.data);
+  e.ends = std::move(st.effects.ends);
+  e.segments = std::move(st.segments);
+  st.effects.clear();
+  st.segments.clear();
+  ++st.aof_sends;
+  self->send(st.srv->aof, std::move(e));
+}
+
+// Effects no reply waits for on disk: without appendfsync always they gather here for
+// aof-gather-usec (or up to 64 KiB) and go to the aof_writer in one message, so that fifty
+// clients' unpipelined writes cost the writer's thread one wake-up, not fifty. Their numbers are
+// taken now, so the writer still appends them in the order they ran, across slot ranges.
+void gather_effects(self_ptr self) {
+  auto& st = self->state;
+  number_effects(self);
+  if (st.segments.empty())
+    return;
+  if (st.aof_always || st.gather_time.count() == 0 || st.effects.data.size() >= gather_limit) {
+    send_effects(self);
+  } else if (!st.gather_scheduled) {
+    st.gather_scheduled = true;
+    self->delayed_send(self, st.gather_time, gather_atom::value);
   }
 }
 
@@ -101,23 +155,20 @@ void refresh_settings(self_ptr self) {
 // appendfsync always this reply waits for the disk too, even with no effects left of its own.
 bool settle(self_ptr self, const connection_actor& conn, reply_batch& r, bool wrote_earlier = false) {
   auto& st = self->state;
-  if (st.effects.empty() && !(wrote_earlier && st.aof_always))
+  if (!st.aof_always) {
+    gather_effects(self);
     return true;
-  aof_effects e;
-  e.source = st.index;
-  e.data = std::move(st.effects.data);
-  e.ends = std::move(st.effects.ends);
-  st.effects.clear();
-  if (st.aof_always) {
-    ++st.held_sends;
-    e.hold = true;
-    e.conn = caf::actor_cast<caf::strong_actor_ptr>(conn);
-    e.reply = std::move(r);
-    self->send(st.srv->aof, std::move(e));
-    return false;
   }
-  self->send(st.srv->aof, std::move(e));
-  return true;
+  if (st.effects.empty() && !wrote_earlier)
+    return true;
+  ++st.held_sends;
+  number_effects(self, 0, true);
+  aof_effects e;
+  e.hold = true;
+  e.conn = caf::actor_cast<caf::strong_actor_ptr>(conn);
+  e.reply = std::move(r);
+  send_effects(self, std::move(e));
+  return false;
 }
 
 // Sends a reply to its connection, through the aof_writer when it must wait for the disk.
@@ -125,19 +176,6 @@ void deliver(self_ptr self, const connection_actor& conn, reply_batch r) {
   refresh_settings(self);   // (a client served outside a batch: after CONFIG SET appendfsync, too)
   if (settle(self, conn, r))
     self->send(conn, std::move(r));
-}
-
-// Effects without a reply to wait for them (active expiry).
-void flush_effects(self_ptr self) {
-  auto& st = self->state;
-  if (st.effects.empty())
-    return;
-  aof_effects e;
-  e.source = st.index;
-  e.data = std::move(st.effects.data);
-  e.ends = std::move(st.effects.ends);
-  st.effects.clear();
-  self->send(st.srv->aof, std::move(e));
 }
 
 // Runs one command; the reply goes to `w`. True unless the command asked to block.
@@ -324,7 +362,7 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   if (!parked)
     ready = settle(self, sender, r, st.held_sends != held_before);
   else
-    flush_effects(self);
+    gather_effects(self);
   serve_ready(self);
   return ready;
 }
@@ -347,12 +385,11 @@ void start_snapshot(self_ptr self, snapshot_begin& b) {
   st.snapshotter = caf::actor_cast<rdb_snapshotter_actor>(b.snapshotter);
   st.events->snapshot = st.snapshot.get();
   if (b.aof_rewrite) {
-    // From here on, this range's effects also belong to the rewritten AOF.
-    flush_effects(self);
-    aof_effects m;
-    m.source = st.index;
-    m.rewrite_marker = b.id;
-    self->send(st.srv->aof, std::move(m));
+    // From here on, this range's effects also belong to the rewritten AOF: the marker takes its
+    // number after theirs, and goes at once (the rewrite's switch waits for every marker).
+    number_effects(self);
+    number_effects(self, b.id);
+    send_effects(self);
   } else {
     // rdb_changes_since_last_save counts from the snapshot's start once the save succeeded.
     st.dirty_at_snapshot = st.stats.dirty;
@@ -418,6 +455,7 @@ actor_status status_of(self_ptr self) {
   }
   s.batches = st.batches;
   s.direct_batches = st.direct;
+  s.aof_sends = st.aof_sends;
   s.commands = st.commands;
   s.locked = st.locked;
   s.lock_holder = st.locked ? caf::to_string(st.holder) : "";
@@ -429,7 +467,8 @@ actor_status status_of(self_ptr self) {
                         + " loop=" + std::to_string(st.loop)
                         + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
                         + " batches=" + std::to_string(st.batches) + " direct=" + std::to_string(st.direct)
-                        + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no");
+                        + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no")
+                        + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) : "");
   return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
 }
 
@@ -557,7 +596,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         keyspace::active_expire_step(db, st.first, st.last, st.expire_cursors[static_cast<size_t>(i)], now, 2000,
                                      st.stats, st.observer.get(), i, st.srv->aof_enabled ? &st.effects : nullptr);
       }
-      flush_effects(self);
+      gather_effects(self);
     },
     [=](unwatch_atom, int64_t client) {
       ++self->state.handled;
@@ -626,6 +665,17 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         st.step_scheduled = true; // resumes after the lock holder is done
         self->delayed_send(self, std::chrono::milliseconds(1), step_atom::value, st.snapshot_id);
       }
+    },
+    [=](gather_atom) {
+      auto& st = self->state;
+      ++st.handled;
+      st.gather_scheduled = false;
+      send_effects(self);
+    },
+    [=](flush_atom) {
+      ++self->state.handled;
+      send_effects(self);   // shutdown: before the aof_writer's last flush
+      return true;
     },
     [=](released_replies& r) {
       ++self->state.handled;

@@ -122,6 +122,7 @@ std::vector<spec> build() {
       B("activerehashing", "yes"),
       B("always-show-logo", "no", IMM | EFF),
       B("aof-disable-auto-gc", "no"),
+      I("aof-gather-usec", "1000", 0, 10000000),  // Troupe: how long a slot range gathers AOF effects (not with always)
       B("aof-load-truncated", "yes"),
       B("aof-rewrite-incremental-fsync", "yes"),
       B("aof-timestamp-enabled", "no"),
@@ -310,7 +311,7 @@ std::vector<spec> build() {
 // cluster, encodings (read where they are used).
 std::vector<spec> with_effects(std::vector<spec> rows) {
   static const std::string_view effective[] = {
-      "aof-load-truncated", "appendfilename", "appendfsync", "appendonly", "auto-aof-rewrite-min-size",
+      "aof-gather-usec", "aof-load-truncated", "appendfilename", "appendfsync", "appendonly", "auto-aof-rewrite-min-size",
       "auto-aof-rewrite-percentage", "dbfilename", "rdbchecksum", "rdbcompression", "stop-writes-on-bgsave-error",
       "cluster-allow-pubsubshard-when-down", "cluster-allow-reads-when-down", "cluster-announce-bus-port",
       "cluster-announce-hostname", "cluster-announce-ip", "cluster-announce-port", "cluster-config-file",

@@ -21,11 +21,14 @@ def aof_server(*extra, **kw):
 
 
 def writer_counts(s):
-    """The aof_writer's status counters (ACTORS INFO): commands, batches, fsyncs, held_replies."""
+    """The aof_writer's status counters (ACTORS INFO): commands, batches, fsyncs, held_replies,
+    messages, reordered, waiting."""
     info = s.cli("ACTORS", "INFO", "aof_writer")
-    # aof_writer_status("file", "policy", bytes written, bytes appended, commands, batches, fsyncs, held, ...)
-    m = re.search(r'aof_writer_status\(\\"[^"\\]*\\", \\"\w+\\", \d+, \d+, (\d+), (\d+), (\d+), (\d+)', info)
-    return dict(zip(("commands", "batches", "fsyncs", "held_replies"), map(int, m.groups())))
+    # aof_writer_status("file", "policy", bytes written, bytes appended, commands, batches, fsyncs, held,
+    # messages, reordered, waiting, ...)
+    m = re.search(r'aof_writer_status\(\\"[^"\\]*\\", \\"\w+\\", \d+, \d+' + r', (\d+)' * 7, info)
+    return dict(zip(("commands", "batches", "fsyncs", "held_replies", "messages", "reordered", "waiting"),
+                    map(int, m.groups())))
 
 
 class Aof(unittest.TestCase):
@@ -148,6 +151,52 @@ class Aof(unittest.TestCase):
                 self.assertGreaterEqual(int(r.get(f"counter{n}")), last)
                 missing = [i for i in range(1, last + 1, max(1, last // 50)) if r.get(f"w{n}:{i}") != str(i)]
                 self.assertEqual(missing, [])
+        finally:
+            again.stop()
+
+    def test_a_write_never_reaches_the_aof_before_one_it_followed(self):
+        # Slot ranges gather their effects (aof-gather-usec, 5 s here) and send them when they
+        # like. "bar" (range 0) is acknowledged first and waits in its range; then "foo" (range 1),
+        # over 64 KiB, goes to the aof_writer at once. The writer must not append foo before bar:
+        # after a kill -9 the file may hold neither, or both, never foo alone.
+        def start(dir=None, port=None):
+            return aof_server("--appendfsync", "everysec", "--save", "", "--slot-actors", "2",
+                              "--aof-gather-usec", "5000000", keep_dir=dir, port=port).start()
+
+        s = start()
+        r = s.client()
+        t0 = time.monotonic()
+        r.set("bar", "first")       # slot 5061: range 0
+        r.set("foo", "x" * 70000)   # slot 12182: range 1
+        counts = writer_counts(s)
+        quick = time.monotonic() - t0 < 4   # bar's gather time has not run out
+        s.stop(signal.SIGKILL)
+        if quick:
+            self.assertEqual(counts["waiting"], 1, counts)   # foo's batch, waiting for bar's
+            self.assertEqual(counts["commands"], 0, counts)
+        again = start(s.dir, s.port)
+        try:
+            r = again.client()
+            if r.exists("foo"):
+                self.assertEqual(r.get("bar"), "first")
+            if quick:
+                self.assertEqual(r.dbsize(), 0)
+            # Once bar's gather time runs out both go to the file, without further traffic.
+            r.set("bar", "second")
+            r.set("foo", "y" * 70000)
+            deadline = time.monotonic() + 30
+            while writer_counts(again)["commands"] < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            counts = writer_counts(again)
+            self.assertEqual((counts["commands"], counts["waiting"]), (2, 0), counts)
+            again.stop(signal.SIGKILL)
+            third = start(s.dir, s.port)
+            try:
+                r = third.client()
+                self.assertEqual(r.get("bar"), "second")
+                self.assertEqual(len(r.get("foo")), 70000)
+            finally:
+                third.stop()
         finally:
             again.stop()
 
