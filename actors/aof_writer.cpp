@@ -55,6 +55,7 @@ struct aof_state {
   uint32_t rewrite_ranges = 0;      // markers to wait for before the switch
   std::unique_ptr<persistence::aof_writer> tail;
   caf::typed_response_promise<std::string> switch_promise;   // a switch waiting for markers
+  uint64_t switch_id = 0;
   std::string switch_temp;
   persistence::aof_order<kept_segment> order;
   uint64_t stall_next = 0;          // order.next() at the last tick, and for how many ticks
@@ -196,6 +197,12 @@ void take_in(self_ptr self, aof_effects& e) {
   const size_t n = e.segments.size();   // (e may be moved into `kept` on the way)
   for (size_t i = 0; i < n; ++i) {
     uint64_t seq = (kept ? *kept : e).segments[i].seq;
+    if (!kept && st.order.late(seq)) {
+      if (st.status.late++ == 0)
+        config::log_warning("AOF: a batch numbered " + std::to_string(seq) + " came after later ones were appended");
+      append_segment(self, e, i);
+      continue;
+    }
     if (!kept && st.order.take(seq)) {
       append_segment(self, e, i);
       st.order.release(emit);
@@ -277,8 +284,32 @@ std::string switch_files(self_ptr self, const std::string& temp) {
 // the rewrite's base, those after it in its tail or in the new file.
 void switch_when_marked(self_ptr self) {
   auto& st = self->state;
-  if (st.switch_promise.pending() && st.marked.size() >= st.rewrite_ranges)
+  if (st.switch_promise.pending() && st.switch_id == st.rewrite_id && st.marked.size() >= st.rewrite_ranges)
     st.switch_promise.deliver(switch_files(self, st.switch_temp));
+}
+
+// A switch still waiting when its rewrite ends another way (aborted, or a new one started after
+// the snapshotter gave up on it) gets an error, never the next rewrite's tail.
+void drop_switch(self_ptr self) {
+  auto& st = self->state;
+  if (st.switch_promise.pending())
+    st.switch_promise.deliver(std::string("the rewrite was abandoned"));
+}
+
+// After batches were appended: with appendfsync always, or replies waiting, an fsync is due (it
+// waits until the batches already queued are written too: one fsync for all); otherwise they are
+// written now. A switch may have got its last marker.
+void after_append(self_ptr self, size_t held_before) {
+  auto& st = self->state;
+  bool syncs = st.pending.size() != held_before || st.policy == "always";
+  if (!syncs) {
+    st.writer->flush();
+    write_out(self);
+  } else if (!st.sync_scheduled) {   // written at the sync point, in one LZ4 block and one write()
+    st.sync_scheduled = true;
+    self->send(self, sync_atom::value);
+  }
+  switch_when_marked(self);
 }
 
 aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::string path, int fd,
@@ -305,17 +336,7 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       ++st.status.messages;
       size_t held_before = st.pending.size();
       take_in(self, e);
-      bool syncs = st.pending.size() != held_before || st.policy == "always";
-      if (!syncs) {
-        st.writer->flush();
-        write_out(self);
-      }   // else written at the sync point below, in one LZ4 block and one write() with the batches queued meanwhile
-      // The fsync waits until the batches already queued are written too: one fsync for all.
-      if (!st.sync_scheduled && syncs) {
-        st.sync_scheduled = true;
-        self->send(self, sync_atom::value);
-      }
-      switch_when_marked(self);
+      after_append(self, held_before);
     },
     [=](sync_atom) {
       auto& st = self->state;
@@ -340,11 +361,11 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       // for much longer is a bug: say so, and go on past it rather than stop appending.
       if (st.order.waiting() > 0 && st.order.next() == st.stall_next) {
         if (++st.stall_ticks >= 30) {
+          size_t held_before = st.pending.size();
           auto skipped = st.order.release_all([self](kept_segment& k) { append_segment(self, *k.msg, k.index); });
           config::log_warning("AOF: " + std::to_string(skipped) + " batch number(s) never arrived in 30 s; "
                               + "appending the batches that waited for them");
-          st.writer->flush();
-          write_out(self);
+          after_append(self, held_before);
           st.stall_ticks = 0;
         }
       } else {
@@ -369,6 +390,7 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
     [=](rewrite_atom, uint64_t id, uint32_t ranges) {
       auto& st = self->state;
       ++st.handled;
+      drop_switch(self);
       st.rewrite_id = id;
       st.rewrite_ranges = ranges;
       st.marked.clear();
@@ -378,6 +400,7 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       auto& st = self->state;
       ++st.handled;
       if (id == st.rewrite_id) {
+        drop_switch(self);
         st.rewrite_id = 0;
         st.tail.reset();
       }
@@ -389,7 +412,9 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
         return std::string("no rewrite in progress");
       if (st.marked.size() >= st.rewrite_ranges)
         return switch_files(self, temp);
+      drop_switch(self);
       st.switch_promise = self->make_response_promise<std::string>();
+      st.switch_id = id;
       st.switch_temp = temp;
       return st.switch_promise;
     },

@@ -309,7 +309,9 @@ int main(int argc, char** argv) {
     }
     if (srv.aof_enabled && !srv.loading.load()) {
       // Everything acknowledged is written; close the LZ4 frame and fsync. The slot ranges send
-      // the effects they gathered first, so they are in the aof_writer's mailbox before the flush.
+      // the effects they gathered first, so they are in the aof_writer's mailbox before the flush;
+      // from here on, they send every batch's as it settles.
+      srv.aof_no_gathering.store(true);
       caf::scoped_actor waiter{sys};
       for (auto& range : srv.routing->ranges)
         waiter->request(range, std::chrono::seconds(5), actors::flush_atom::value)

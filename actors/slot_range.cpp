@@ -140,7 +140,8 @@ void gather_effects(self_ptr self) {
   number_effects(self);
   if (st.segments.empty())
     return;
-  if (st.aof_always || st.gather_time.count() == 0 || st.effects.data.size() >= gather_limit) {
+  if (st.aof_always || st.gather_time.count() == 0 || st.effects.data.size() >= gather_limit
+      || st.srv->aof_no_gathering.load(std::memory_order_relaxed)) {
     send_effects(self);
   } else if (!st.gather_scheduled) {
     st.gather_scheduled = true;

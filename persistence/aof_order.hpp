@@ -7,6 +7,7 @@
 // gets a higher number for the second one, whichever slot range runs it. The aof_writer appends
 // a batch only once every lower number is appended, so what the file holds after a crash is
 // always a prefix of what ran: never an acknowledged write without the writes it followed.
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <utility>
@@ -26,6 +27,10 @@ public:
     ++next_;
     return true;
   }
+
+  // True if `seq` came after its turn had passed: release_all() went over it. The caller appends
+  // it at once (it can only come late after a bug, or a stall that outlasted the writer's patience).
+  bool late(uint64_t seq) const { return seq < next_; }
 
   // A piece that came before its turn waits here.
   void keep(uint64_t seq, T item) { waiting_.emplace(seq, std::move(item)); }

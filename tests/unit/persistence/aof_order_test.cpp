@@ -84,4 +84,16 @@ BOOST_AUTO_TEST_CASE(release_all_crosses_the_gaps_in_order) {
   BOOST_TEST(order.take(16));
 }
 
+BOOST_AUTO_TEST_CASE(a_number_that_comes_after_release_all_is_late_and_jams_nothing) {
+  aof_order<uint64_t> order;
+  order.keep(2, 2);
+  order.keep(3, 3);
+  BOOST_TEST(order.release_all([](uint64_t&) {}) == 1u);   // 1 skipped
+  BOOST_TEST(order.late(1));
+  BOOST_TEST(!order.late(4));
+  // The late one is not kept: what follows still comes out in order.
+  BOOST_TEST(feed(order, {4, 6, 5, 7}) == (std::vector<uint64_t>{4, 5, 6, 7}));
+  BOOST_TEST(order.waiting() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
