@@ -308,10 +308,11 @@ int main(int argc, char** argv) {
                           "information");
     }
     if (srv.aof_enabled && !srv.loading.load()) {
-      // Everything acknowledged is written; close the LZ4 frame and fsync. The slot ranges send
-      // the effects they gathered first, so they are in the aof_writer's mailbox before the flush;
-      // from here on, they send every batch's as it settles.
-      srv.aof_no_gathering.store(true);
+      // Everything acknowledged is written; close the LZ4 frame and fsync. From here on writes are
+      // refused (clients are still served until the process exits); each slot range, once a lock
+      // holder is done with it, sends the effects it gathered, so they are in the aof_writer's
+      // mailbox before the flush.
+      srv.write_fence.store(true);
       caf::scoped_actor waiter{sys};
       for (auto& range : srv.routing->ranges)
         waiter->request(range, std::chrono::seconds(5), actors::flush_atom::value)

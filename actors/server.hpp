@@ -87,9 +87,6 @@ struct server {
   // Numbers the batches of AOF effects as they settle (aof_segment::seq); the aof_writer appends
   // them in this order. Every number taken must reach the writer, or it waits for it forever.
   alignas(64) std::atomic<uint64_t> aof_seq{1};
-  // Shutdown: slot ranges stop gathering effects and send each batch's as it settles, so that
-  // nothing acknowledged is left gathered once they have answered the last flush.
-  std::atomic<bool> aof_no_gathering{false};
   void set_aof_error(const std::string& e) {
     std::lock_guard<std::mutex> g(persist_mutex);
     aof_error = e;

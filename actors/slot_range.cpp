@@ -140,8 +140,7 @@ void gather_effects(self_ptr self) {
   number_effects(self);
   if (st.segments.empty())
     return;
-  if (st.aof_always || st.gather_time.count() == 0 || st.effects.data.size() >= gather_limit
-      || st.srv->aof_no_gathering.load(std::memory_order_relaxed)) {
+  if (st.aof_always || st.gather_time.count() == 0 || st.effects.data.size() >= gather_limit) {
     send_effects(self);
   } else if (!st.gather_scheduled) {
     st.gather_scheduled = true;
@@ -483,6 +482,12 @@ caf::result<T> answer_unlocked(self_ptr self, T (*make)(self_ptr)) {
   return rp;
 }
 
+// The shutdown's flush: what a lock holder wrote went to the aof_writer before its unlock.
+bool send_gathered(self_ptr self) {
+  send_effects(self);
+  return true;
+}
+
 slot_range_report make_report(self_ptr self) {
   auto& st = self->state;
   slot_range_report r;
@@ -673,10 +678,9 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       st.gather_scheduled = false;
       send_effects(self);
     },
-    [=](flush_atom) {
+    [=](flush_atom) -> caf::result<bool> {
       ++self->state.handled;
-      send_effects(self);   // shutdown: before the aof_writer's last flush
-      return true;
+      return answer_unlocked(self, send_gathered);   // shutdown: before the aof_writer's last flush
     },
     [=](released_replies& r) {
       ++self->state.handled;

@@ -33,7 +33,7 @@ void execute(exec_context& ctx, int cmd) {
   }
   const auto& spec = protocol::command_table::instance().at(cmd);
   if (ctx.writes_refused() && spec.has(protocol::cmd_write)) {
-    ctx.out().error("ERR Troupe is shutting down: writes are refused while its final snapshot is taken");
+    ctx.out().error("ERR Troupe is shutting down: writes are refused");
     return;
   }
   ctx.set_command_name(spec.display_name);
