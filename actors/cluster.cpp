@@ -14,7 +14,7 @@
 #include <caf/io/all.hpp>
 
 #include "actors/actors.hpp"
-#include "actors/cluster_engine.hpp"
+#include "config/cluster_engine.hpp"
 #include "actors/status.hpp"
 #include "config/log.hpp"
 
@@ -27,7 +27,7 @@ namespace {
 struct cluster_state_holder {
   static inline const char* name = "cluster";
   server* srv = nullptr;
-  std::unique_ptr<cluster_engine> engine;
+  std::unique_ptr<config::cluster_engine> engine;
   std::map<uint64_t, gossip_peer_actor> peers;
   uint64_t handled = 0;
   uint64_t settings_version = ~0ull;
@@ -66,9 +66,9 @@ int connect_to(const std::string& host, int port, int timeout_ms) {
   return fd;
 }
 
-cluster_settings read_settings(server& srv) {
+config::cluster_settings read_settings(server& srv) {
   auto& cfg = *srv.cfg;
-  cluster_settings s;
+  config::cluster_settings s;
   s.node_timeout = cfg.get_int("cluster-node-timeout");
   s.require_full_coverage = cfg.get_bool("cluster-require-full-coverage");
   s.allow_reads_when_down = cfg.get_bool("cluster-allow-reads-when-down");
@@ -142,7 +142,7 @@ void refresh_settings(self_ptr self) {
   st.engine->update_settings(s);
 }
 
-cluster_actor::behavior_type cluster(self_ptr self, server* srv, cluster_engine* engine) {
+cluster_actor::behavior_type cluster(self_ptr self, server* srv, config::cluster_engine* engine) {
   auto& st = self->state;
   st.srv = srv;
   st.engine.reset(engine);
@@ -276,7 +276,7 @@ caf::expected<cluster_actor> spawn_cluster(caf::actor_system& sys, server& srv) 
   } else {
     config::log_notice("Node configuration loaded, I'm " + state.myself()->id);
   }
-  auto* engine = new cluster_engine(settings, std::move(state));
+  auto* engine = new config::cluster_engine(settings, std::move(state));
   return sys.spawn(cluster, &srv, engine);
 }
 

@@ -1,4 +1,4 @@
-#include "actors/cluster_engine.hpp"
+#include "config/cluster_engine.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -7,10 +7,8 @@
 #include "protocol/key_slot.hpp"
 #include "protocol/numbers.hpp"
 
-namespace troupe::actors {
+namespace troupe::config {
 
-namespace cluster_flag = config::cluster_flag;
-using config::cluster_node;
 using protocol::iequals;
 
 namespace {
@@ -836,7 +834,7 @@ void write_slots_node(protocol::resp_writer& w, const config::cluster_slots_node
 
 } // namespace
 
-void cluster_engine::command(const keyspace::args_t& a, protocol::resp_writer& w, int64_t now, bool has_keys) {
+void cluster_engine::command(const std::vector<std::string_view>& a, protocol::resp_writer& w, int64_t now, bool has_keys) {
   std::string sub;
   protocol::to_lower(a[1], sub);
   auto& m = me();
@@ -1255,4 +1253,4 @@ void cluster_engine::command(const keyspace::args_t& a, protocol::resp_writer& w
   }
 }
 
-} // namespace troupe::actors
+} // namespace troupe::config

@@ -1,8 +1,8 @@
 // Redis Cluster's protocol, as a pure class: what a node does on each bus message, on its 100 ms
 // cron and on each CLUSTER command, applied to config::cluster_state and expressed as effects
 // (messages to send, links to open or close, the config to save, routing to republish). No CAF,
-// no sockets, no clock: the `cluster` actor feeds it events and carries out its effects. It lives
-// in actors/ only because it joins protocol/ (the bus messages) and config/ (the cluster state).
+// no sockets, no clock: the `cluster` actor feeds it events and carries out its effects (unit
+// tests drive a few engines wired to each other instead).
 #pragma once
 
 #include <cstdint>
@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "config/cluster_state.hpp"
-#include "keyspace/context.hpp"
+#include <string_view>
 #include "protocol/cluster_bus.hpp"
 #include "protocol/cluster_routing.hpp"
 #include "protocol/resp_writer.hpp"
 
-namespace troupe::actors {
+namespace troupe::config {
 
 namespace cb = protocol::cluster_bus;
 
@@ -83,7 +83,7 @@ public:
 
   // ---- CLUSTER commands (args[0] == "cluster"), answered into `w`. `keys_in_db0`: whether this
   // node holds keys (CLUSTER RESET, REPLICATE and redis-cli check that).
-  void command(const keyspace::args_t& args, protocol::resp_writer& w, int64_t now, bool has_keys);
+  void command(const std::vector<std::string_view>& args, protocol::resp_writer& w, int64_t now, bool has_keys);
   // PUBLISH / SPUBLISH from a local client: sent to the other nodes (all, or the slot's shard).
   void propagate_publish(const std::string& channel, const std::string& message, bool shard, int64_t now);
 
@@ -152,4 +152,4 @@ private:
   bool state_dirty_ = true;
 };
 
-} // namespace troupe::actors
+} // namespace troupe::config
