@@ -58,6 +58,7 @@ struct aof_state {
   uint64_t switch_id = 0;
   std::string switch_temp;
   persistence::aof_order<kept_segment> order;
+  bool closed = false;              // the final flush is done
   uint64_t stall_next = 0;          // order.next() at the last tick, and for how many ticks
   int stall_ticks = 0;
 };
@@ -333,6 +334,13 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
     [=](aof_effects& e) {
       auto& st = self->state;
       ++st.handled;
+      if (st.closed) {
+        // After the last flush (the process is about to exit): nothing acknowledged comes now
+        // (writes are refused), and a write() racing the exit could tear the file's tail.
+        if (st.status.dropped++ == 0)
+          config::log_warning("AOF: effects arrived after the final flush; not written");
+        return;
+      }
       ++st.status.messages;
       size_t held_before = st.pending.size();
       take_in(self, e);
@@ -383,6 +391,7 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       if (skipped > 0)
         config::log_warning("AOF: " + std::to_string(skipped) + " batch number(s) missing at shutdown");
       st.writer->close();
+      st.closed = true;
       bool ok = write_out(self) && (st.dirty = true, fsync_now(self));
       release(self, ok, st.status.last_error);
       return ok ? "" : st.status.last_error;

@@ -314,9 +314,15 @@ int main(int argc, char** argv) {
       // mailbox before the flush.
       srv.write_fence.store(true);
       caf::scoped_actor waiter{sys};
+      // All at once: a range answers once a lock holder is done with it (a long FLUSHALL holds
+      // them all), so the wait is the longest answer, not their sum.
+      using flush_handle = decltype(waiter->request(srv.routing->ranges[0], std::chrono::seconds(60),
+                                                    actors::flush_atom::value));
+      std::vector<flush_handle> flushes;
       for (auto& range : srv.routing->ranges)
-        waiter->request(range, std::chrono::seconds(5), actors::flush_atom::value)
-          .receive([](bool) {}, [](caf::error&) { config::log_warning("A slot range did not answer the AOF flush"); });
+        flushes.push_back(waiter->request(range, std::chrono::seconds(60), actors::flush_atom::value));
+      for (auto& f : flushes)
+        f.receive([](bool) {}, [](caf::error&) { config::log_warning("A slot range did not answer the AOF flush"); });
       waiter->request(srv.aof, std::chrono::seconds(10), actors::flush_atom::value)
         .receive([](std::string& err) {
                    if (!err.empty())

@@ -505,6 +505,7 @@ struct aof_writer_status {
   uint64_t reordered = 0;           // batches that arrived before a lower number and waited for it
   uint64_t waiting = 0;             // batches waiting now
   uint64_t late = 0;                // batches that came after the watchdog went past their number
+  uint64_t dropped = 0;             // messages that came after the final flush
   int64_t last_fsync_ms = 0;
   int64_t fsync_lag_ms = 0;         // age of the oldest write not yet fsynced
   double compression_ratio = 0;
@@ -514,7 +515,7 @@ struct aof_writer_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, aof_writer_status& x) {
   return f(caf::meta::type_name("aof_writer_status"), x.file, x.fsync_policy, x.bytes_written, x.bytes_appended,
-           x.commands, x.batches, x.fsyncs, x.held_replies, x.messages, x.reordered, x.waiting, x.late, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
+           x.commands, x.batches, x.fsyncs, x.held_replies, x.messages, x.reordered, x.waiting, x.late, x.dropped, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
            x.last_error);
 }
 
