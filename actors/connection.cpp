@@ -664,8 +664,7 @@ bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keys
     // rewrite's snapshot before this lock, or none did, so the first one's marker decides whether
     // they also go to the rewrite's tail.
     aof_effects e;
-    e.segments.push_back({st.srv->aof_seq.fetch_add(1, std::memory_order_relaxed), st.lock_targets[0],
-                          static_cast<uint32_t>(effects.ends.size()), 0});
+    e.segments.push_back(st.srv->number_aof_batch(st.lock_targets[0], static_cast<uint32_t>(effects.ends.size())));
     e.data = std::move(effects.data);
     e.ends = std::move(effects.ends);
     if (allow_hold && st.srv->cfg->get_string("appendfsync") == "always") {

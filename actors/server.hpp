@@ -87,6 +87,10 @@ struct server {
   // Numbers the batches of AOF effects as they settle (aof_segment::seq); the aof_writer appends
   // them in this order. Every number taken must reach the writer, or it waits for it forever.
   alignas(64) std::atomic<uint64_t> aof_seq{1};
+  // The next number, for the batch of `source`'s effects ending at command `end`.
+  aof_segment number_aof_batch(uint32_t source, uint32_t end, uint64_t rewrite_marker = 0) {
+    return {aof_seq.fetch_add(1, std::memory_order_relaxed), source, end, rewrite_marker};
+  }
   void set_aof_error(const std::string& e) {
     std::lock_guard<std::mutex> g(persist_mutex);
     aof_error = e;

@@ -113,7 +113,7 @@ void number_effects(self_ptr self, uint64_t rewrite_marker = 0, bool always = fa
   uint32_t begin = st.segments.empty() ? 0 : st.segments.back().end;
   if (end == begin && !always && rewrite_marker == 0)
     return;
-  st.segments.push_back({st.srv->aof_seq.fetch_add(1, std::memory_order_relaxed), st.index, end, rewrite_marker});
+  st.segments.push_back(st.srv->number_aof_batch(st.index, end, rewrite_marker));
 }
 
 // Sends the numbered effects gathered so far to the aof_writer (in `e`, which may hold a reply).

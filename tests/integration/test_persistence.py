@@ -31,6 +31,40 @@ def writer_counts(s):
                     map(int, m.groups())))
 
 
+class Writers:
+    """`n` clients in threads, each running step(client, n, i) for i = 1, 2, ... until stopped or
+    until a call fails; acked[n] is the last step client n saw acknowledged, errors holds the error
+    replies that stopped a client."""
+
+    def __init__(self, server, n, step):
+        self.acked, self.errors = {}, []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, args=(server, k, step)) for k in range(n)]
+        for t in self._threads:
+            t.start()
+
+    def _run(self, server, n, step):
+        c = server.client(socket_timeout=5)
+        i = 0
+        while not self._stop.is_set():
+            i += 1
+            try:
+                step(c, n, i)
+            except redis.ResponseError as e:
+                self.errors.append(str(e))
+                return
+            except Exception:
+                return
+            with self._lock:
+                self.acked[n] = i
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+
 class Aof(unittest.TestCase):
     def test_restart_replays_every_write(self):
         s = aof_server("--appendfsync", "everysec", "--slot-actors", "4").start()
@@ -120,38 +154,21 @@ class Aof(unittest.TestCase):
         # acknowledged and lost. (Before the fence, 8 of 15 rounds lost some.)
         for rnd in range(6):
             s = aof_server("--appendfsync", "everysec", "--save", "", "--slot-actors", "4").start()
-            acked = {}
-            errors = []
-            stop = threading.Event()
 
-            def writer(n):
-                c = s.client(socket_timeout=5)
-                i = 0
-                while not stop.is_set():
-                    i += 1
-                    try:
-                        if i % 3 == 0:
-                            p = c.pipeline(transaction=True)
-                            p.set(f"w{n}:{i}", i)
-                            p.set(f"x{{w{n}:{i}}}", i)
-                            p.execute()
-                        else:
-                            c.set(f"w{n}:{i}", i)
-                    except redis.ResponseError as e:
-                        errors.append(str(e))
-                        return
-                    except Exception:
-                        return
-                    acked[n] = i
+            def step(c, n, i):
+                if i % 3 == 0:
+                    p = c.pipeline(transaction=True)
+                    p.set(f"w{n}:{i}", i)
+                    p.set(f"x{{w{n}:{i}}}", i)
+                    p.execute()
+                else:
+                    c.set(f"w{n}:{i}", i)
 
-            threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-            for t in threads:
-                t.start()
+            writers = Writers(s, 6, step)
             time.sleep(0.3)
             s.stop()
-            stop.set()
-            for t in threads:
-                t.join()
+            writers.stop()
+            acked, errors = writers.acked, writers.errors
             self.assertEqual(s.proc.returncode, 0)
             for e in errors:
                 self.assertIn("shutting down", e)
@@ -165,32 +182,17 @@ class Aof(unittest.TestCase):
 
     def test_kill9_under_load_loses_no_acknowledged_write(self):
         s = aof_server("--appendfsync", "always", "--slot-actors", "4").start()
-        acked = {}
-        lock = threading.Lock()
-        stop = threading.Event()
 
-        def writer(n):
-            c = s.client(socket_timeout=5)
-            i = 0
-            while not stop.is_set():
-                i += 1
-                try:
-                    c.set(f"w{n}:{i}", i)
-                    c.incr(f"counter{n}")
-                except Exception:
-                    return
-                with lock:
-                    acked[n] = i
+        def step(c, n, i):
+            c.set(f"w{n}:{i}", i)
+            c.incr(f"counter{n}")
 
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
+        writers = Writers(s, 4, step)
         time.sleep(1.5 + random.random())
         s.proc.send_signal(signal.SIGKILL)
         s.proc.wait()
-        stop.set()
-        for t in threads:
-            t.join()
+        writers.stop()
+        acked = writers.acked
         self.assertTrue(all(v > 10 for v in acked.values()), acked)
         again = aof_server(keep_dir=s.dir, port=s.port).start()
         try:
@@ -710,29 +712,16 @@ class Rdb(unittest.TestCase):
         fill_every_type(r)
         r.restore("restored", 0, r.dump("hash"))
         expected_fixed = contents(r)
-        stop = threading.Event()
-        acked = {}
-
-        def writer(n):
-            w = s.client()
-            i = 0
-            while not stop.is_set():
-                i += 1
-                w.set(f"counter:{n}", i)
-                acked[n] = i
-
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
+        writers = Writers(s, 4, lambda c, n, i: c.set(f"counter:{n}", i))
+        acked = writers.acked
         try:
             self.assertTrue(wait_until(lambda: len(acked) == 4))
             self.assertEqual(r.bgrewriteaof(), True)
             self.assertTrue(wait_until(lambda: info_field(r, "persistence", "aof_rewrite_in_progress") == 0))
             time.sleep(0.3)
         finally:
-            stop.set()
-            for t in threads:
-                t.join()
+            writers.stop()
+        self.assertEqual(writers.errors, [])
         self.assertEqual(info_field(r, "persistence", "aof_last_bgrewrite_status"), "ok")
         s.stop(signal.SIGKILL)
         plain = subprocess.run(["lz4", "-dc", os.path.join(s.dir, "node.aof")], capture_output=True).stdout

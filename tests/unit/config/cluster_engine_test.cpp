@@ -105,6 +105,27 @@ struct net {
     }
   }
 
+  // Node 0 meets the others (their replies); gossip does the rest.
+  std::vector<std::string> meet_all() {
+    std::vector<std::string> replies;
+    for (size_t i = 1; i < nodes.size(); ++i) {
+      auto port = std::to_string(7000 + i), cport = std::to_string(17000 + i);
+      replies.push_back(cmd(0, {"cluster", "meet", "127.0.0.1", port, cport}));
+    }
+    pump();
+    return replies;
+  }
+
+  // Each of three nodes takes a third of the slots, as redis-cli --cluster create deals them
+  // (their replies).
+  std::vector<std::string> assign_thirds() {
+    std::vector<std::string> replies{cmd(0, {"cluster", "addslotsrange", "0", "5460"}),
+                                     cmd(1, {"cluster", "addslotsrange", "5461", "10922"}),
+                                     cmd(2, {"cluster", "addslotsrange", "10923", "16383"})};
+    pump();
+    return replies;
+  }
+
   size_t known_nodes(size_t node) const {
     size_t n = 0;
     for (auto& rec : nodes[node]->state().nodes())
@@ -120,9 +141,8 @@ BOOST_AUTO_TEST_SUITE(cluster_engine_suite)
 
 BOOST_AUTO_TEST_CASE(meet_makes_every_node_know_every_other) {
   net n(3);
-  BOOST_TEST(n.cmd(0, {"cluster", "meet", "127.0.0.1", "7001", "17001"}) == "+OK\r\n");
-  BOOST_TEST(n.cmd(0, {"cluster", "meet", "127.0.0.1", "7002", "17002"}) == "+OK\r\n");
-  n.pump();
+  for (auto& reply : n.meet_all())
+    BOOST_TEST(reply == "+OK\r\n");
   n.run_ms(3000);
   BOOST_TEST(n.bad == 0u);
   BOOST_TEST(n.delivered > 10u);
@@ -133,13 +153,10 @@ BOOST_AUTO_TEST_CASE(meet_makes_every_node_know_every_other) {
 
 BOOST_AUTO_TEST_CASE(slots_added_on_one_node_reach_the_others_and_the_cluster_turns_ok) {
   net n(3);
-  n.cmd(0, {"cluster", "meet", "127.0.0.1", "7001", "17001"});
-  n.cmd(0, {"cluster", "meet", "127.0.0.1", "7002", "17002"});
-  n.pump();
+  n.meet_all();
   n.run_ms(2000);
-  BOOST_TEST(n.cmd(0, {"cluster", "addslotsrange", "0", "5460"}) == "+OK\r\n");
-  BOOST_TEST(n.cmd(1, {"cluster", "addslotsrange", "5461", "10922"}) == "+OK\r\n");
-  BOOST_TEST(n.cmd(2, {"cluster", "addslotsrange", "10923", "16383"}) == "+OK\r\n");
+  for (auto& reply : n.assign_thirds())
+    BOOST_TEST(reply == "+OK\r\n");
   BOOST_TEST(n.cmd(0, {"cluster", "addslots", "0"}).rfind("-ERR Slot 0 is already busy", 0) == 0);
   n.pump();
   n.run_ms(3000);
@@ -156,14 +173,9 @@ BOOST_AUTO_TEST_CASE(slots_added_on_one_node_reach_the_others_and_the_cluster_tu
 
 BOOST_AUTO_TEST_CASE(a_silent_node_is_marked_failing_by_the_majority_of_masters) {
   net n(3);
-  n.cmd(0, {"cluster", "meet", "127.0.0.1", "7001", "17001"});
-  n.cmd(0, {"cluster", "meet", "127.0.0.1", "7002", "17002"});
-  n.pump();
+  n.meet_all();
   n.run_ms(2000);
-  n.cmd(0, {"cluster", "addslotsrange", "0", "5460"});
-  n.cmd(1, {"cluster", "addslotsrange", "5461", "10922"});
-  n.cmd(2, {"cluster", "addslotsrange", "10923", "16383"});
-  n.pump();
+  n.assign_thirds();
   n.run_ms(2000);
   std::string dead = n.nodes[2]->state().myself()->id;
   // Node 2 stops answering: its links go down and every later connect to it fails.
