@@ -106,8 +106,9 @@ void finish_segment(connection_ptr self) {
 }
 
 // Runs or sends the segment's batches (or, without any, writes its local replies at once). A batch
-// for an idle slot_range of this connection's own I/O loop runs at once, through its door; the
-// others go as messages, and the segment completes when their replies are all in.
+// for an idle slot_range runs at once, on this thread, through the range's door (whichever I/O
+// loop the range lives on); the others go as messages, and the segment completes when their
+// replies are all in.
 void dispatch(connection_ptr self) {
   auto& st = self->state;
   if (st.used.empty()) {
@@ -120,10 +121,10 @@ void dispatch(connection_ptr self) {
   connection_actor me;
   for (auto i : st.used) {
     auto& b = st.batches[i];
-    if (auto* door = st.routing->doors[i]; door->loop == st.loop) {
+    {
       if (!me)
         me = caf::actor_cast<connection_actor>(self);
-      auto res = run_batch_directly(*door, b, me, st.replies[i]);
+      auto res = run_batch_directly(*st.routing->doors[i], b, me, st.replies[i], st.loop);
       if (res != direct_result::not_run) {
         ++st.batches_direct;
         if (res == direct_result::later)

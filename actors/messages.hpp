@@ -393,7 +393,9 @@ struct slot_range_status {
   int first_slot = 0, last_slot = 0;
   uint64_t keys = 0, expires = 0;
   uint64_t batches = 0, commands = 0;
-  uint64_t direct_batches = 0;   // of `batches`, run by a connection of its loop (no message)
+  uint64_t direct_batches = 0;   // of `batches`, run by a connection through its door (no message)
+  uint64_t direct_other_loop = 0;   // of those, by a connection of another I/O loop, on that loop's thread
+  uint64_t door_waits = 0;       // its runs put off to the loop's next round: a connection was inside
   uint64_t aof_sends = 0;        // messages of effects to the aof_writer (several batches' each, gathered)
   bool locked = false;
   std::string lock_holder;
@@ -406,7 +408,7 @@ struct slot_range_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
-           x.batches, x.direct_batches, x.aof_sends, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
+           x.batches, x.direct_batches, x.direct_other_loop, x.door_waits, x.aof_sends, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
            x.watched_keys, x.stats);
 }
 

@@ -26,13 +26,20 @@ class middleman;
 
 namespace troupe::actors {
 
-// A slot_range's door for the connections of its own I/O loop. While the range is idle (nothing
-// in its mailbox, not locked), such a connection runs its batch through the range's own code at
-// once, on the thread that would have run the message (run_batch_directly); otherwise it sends the
-// batch. `range` is set by the range when it starts and cleared when it ends, both on its loop.
+// A slot_range's door. Whoever runs the range's code holds it: the range itself for each of its
+// runs on its loop (slot_range_broker::resume), or a connection of any I/O loop that runs a batch
+// through it while the range is idle (nothing in its mailbox, not locked: run_batch_directly), on
+// the connection's own thread. A connection that finds the door taken sends its batch as a
+// message; a range that finds it taken runs on its loop's next round. `range` is set by the range
+// as it starts and cleared as it ends, both while holding the door.
 struct slot_range_door {
   uint32_t loop = 0;
   std::atomic<void*> range{nullptr};
+  std::atomic<bool> taken{false};
+  bool try_take() {
+    return !taken.load(std::memory_order_relaxed) && !taken.exchange(true, std::memory_order_acquire);
+  }
+  void give_back() { taken.store(false, std::memory_order_release); }
 };
 
 // Slot -> slot_range actor. Immutable once published.

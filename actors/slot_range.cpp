@@ -1,6 +1,7 @@
 // slot_range: owns the keys of a run of hash slots; executes the command batches connections send
 // it, in order, on the I/O loop; can be locked by one connection for a command that spans actors.
 #include <deque>
+#include <thread>
 #include <functional>
 #include <map>
 #include <random>
@@ -21,7 +22,52 @@ namespace troupe::actors {
 
 namespace {
 
-using slot_range_broker = broker_for<slot_range_actor>;
+// The slot_range's broker: each of its runs on its loop holds the range's door (slot_range_door),
+// so that a connection of another loop running a batch through it never runs at the same time.
+// Finding the door taken, the run is put off to the loop's next round (which serves the loop's
+// sockets meanwhile) rather than wait for it.
+class slot_range_broker : public broker_for<slot_range_actor> {
+public:
+  using super = broker_for<slot_range_actor>;
+  using super::super;
+
+  resume_result resume(caf::execution_unit* eu, size_t max_throughput) override {
+    if (door_ != nullptr) {
+      if (!door_->try_take()) {
+        ++door_waits_;
+        // Again on the loop's next round; if the one inside takes long (or its thread was
+        // preempted), give way to it rather than spin.
+        if (++waits_in_a_row_ > 64)
+          std::this_thread::sleep_for(std::chrono::microseconds(50));
+        return resume_later;
+      }
+      waits_in_a_row_ = 0;
+      holding_ = true;
+    }
+    auto result = super::resume(eu, max_throughput);
+    if (holding_) {
+      holding_ = false;
+      door_->give_back();
+    }
+    return result;
+  }
+
+  // From the range's first run (its initialization): from here on its runs hold `door`.
+  void hold_door(slot_range_door* door) {
+    while (!door->try_take())
+      std::this_thread::yield();   // a connection that looked in while the range was not yet set
+    door_ = door;
+    holding_ = true;
+  }
+
+  uint64_t door_waits() const { return door_waits_; }
+
+private:
+  slot_range_door* door_ = nullptr;
+  bool holding_ = false;
+  uint64_t door_waits_ = 0;   // runs put off because a connection of another loop was inside
+  uint32_t waits_in_a_row_ = 0;
+};
 
 // Work that arrived while the actor was locked, kept in arrival order: a batch, a lock request, or
 // anything else that reads or changes the range's keys or registries (the lock holder, maybe on
@@ -60,7 +106,8 @@ struct slot_range_state {
   caf::actor_addr holder;
   std::deque<deferred> queue;
   uint64_t handled = 0, batches = 0, commands = 0, queued_total = 0;
-  uint64_t direct = 0;   // batches run through the door (run_batch_directly)
+  uint64_t direct = 0;         // batches run through the door (run_batch_directly)
+  uint64_t direct_other = 0;   // of those, by a connection of another I/O loop (on its thread)
   std::vector<keyspace::key_ref> prefetch;   // the keys of the next commands of a pipelined batch
   std::vector<keyspace::expire_cursor> expire_cursors;
   keyspace::key_events* events = nullptr;
@@ -455,6 +502,8 @@ actor_status status_of(self_ptr self) {
   }
   s.batches = st.batches;
   s.direct_batches = st.direct;
+  s.direct_other_loop = st.direct_other;
+  s.door_waits = self->door_waits();
   s.aof_sends = st.aof_sends;
   s.commands = st.commands;
   s.locked = st.locked;
@@ -467,6 +516,7 @@ actor_status status_of(self_ptr self) {
                         + " loop=" + std::to_string(st.loop)
                         + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
                         + " batches=" + std::to_string(st.batches) + " direct=" + std::to_string(st.direct)
+                        + " direct_other_loop=" + std::to_string(st.direct_other)
                         + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no")
                         + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) : "");
   return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
@@ -534,6 +584,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
     if (st.locked && dm.source == st.holder)
       release(self); // the holder died without unlocking
   });
+  self->hold_door(door);
   door->range.store(self, std::memory_order_relaxed);
   self->attach_functor([srv, door, name = st.actor_name] {
     door->range.store(nullptr, std::memory_order_relaxed);
@@ -702,7 +753,16 @@ slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t 
 }
 
 direct_result run_batch_directly(slot_range_door& door, command_batch& b, const connection_actor& sender,
-                                 reply_batch& r) {
+                                 reply_batch& r, uint32_t loop) {
+  for (auto& c : b.cmds)
+    if ((c.flags & batch_command::may_block) != 0)
+      return direct_result::not_run;
+  if (!door.try_take())
+    return direct_result::not_run;   // the range runs, or another connection is inside
+  struct give_back {
+    slot_range_door& door;
+    ~give_back() { door.give_back(); }
+  } leave{door};
   auto self = static_cast<self_ptr>(door.range.load(std::memory_order_relaxed));
   if (self == nullptr)
     return direct_result::not_run;
@@ -710,15 +770,16 @@ direct_result run_batch_directly(slot_range_door& door, command_batch& b, const 
   if (st.locked || !st.queue.empty())
     return direct_result::not_run;
   // Nothing waiting in the mailbox: what this client sent before (an UNWATCH, an unlock) has been
-  // handled, so running now keeps its order. A blocked mailbox is an idle actor's empty one.
+  // handled, so running now keeps its order. A blocked mailbox is an idle actor's empty one; from
+  // the range's own loop (its only reader's thread) an empty one that is not blocked is idle too.
   auto& mb = self->mailbox();
-  if (!mb.blocked() && !mb.empty())
+  bool own_loop = loop == door.loop;
+  if (!mb.blocked() && (!own_loop || !mb.empty()))
     return direct_result::not_run;
-  for (auto& c : b.cmds)
-    if ((c.flags & batch_command::may_block) != 0)
-      return direct_result::not_run;
   ++st.handled;
   ++st.direct;
+  if (!own_loop)
+    ++st.direct_other;
   return execute_batch(self, b, sender, r) ? direct_result::ready : direct_result::later;
 }
 

@@ -78,30 +78,36 @@ class IoThreads(unittest.TestCase):
             for c in clients:
                 c.close()
 
-    def test_a_range_on_the_connections_own_loop_runs_its_batches_directly(self):
-        # A command for a slot range of the connection's own loop runs through the range's door
-        # (no message) while the range is idle; one for another loop's range is always sent.
+    def test_an_idle_range_of_any_loop_runs_batches_on_the_connections_thread(self):
+        # A command for an idle slot range runs at once through the range's door, on the
+        # connection's own thread (no message), whether the range lives on the connection's loop or
+        # on another; the range counts those from another loop as direct_other_loop.
         c = self.server.client()
         try:
             me = f"connection:{c.client_id()}"
             loop = int(next(r for r in actors(self.server) if r.get("name") == me)["loop"])
-            here = key_in_range(next(i for i in range(RANGES) if i % LOOPS == loop), "here")
-            there = key_in_range(next(i for i in range(RANGES) if i % LOOPS != loop), "there")
+            here_range = next(i for i in range(RANGES) if i % LOOPS == loop)
+            there_range = next(i for i in range(RANGES) if i % LOOPS != loop)
+            here, there = key_in_range(here_range, "here"), key_in_range(there_range, "there")
 
             def counts():
-                row = next(r for r in actors(self.server) if r.get("name") == me)
-                return int(row["batches"]), int(row["direct"])
+                rows = actors(self.server)
+                conn = next(r for r in rows if r.get("name") == me)
+                ranges = {int(r["name"].split(":")[1]): r for r in rows if r.get("kind") == "slot_range"}
+                return (int(conn["batches"]), int(conn["direct"]), int(ranges[here_range]["direct_other_loop"]),
+                        int(ranges[there_range]["direct_other_loop"]))
 
-            sent0, direct0 = counts()
-            for i in range(20):
-                c.set(there, i)
-            sent1, direct1 = counts()
-            self.assertEqual((sent1 - sent0, direct1 - direct0), (20, 0))
-            for i in range(20):
-                c.set(here, i)
-            sent2, direct2 = counts()
-            self.assertGreaterEqual(direct2 - direct1, 1)
-            self.assertEqual((sent2 - sent1) + (direct2 - direct1), 20)
+            for key, range_index in ((here, here_range), (there, there_range)):
+                sent0, direct0, here0, there0 = counts()
+                for i in range(20):
+                    c.set(key, i)
+                sent1, direct1, here1, there1 = counts()
+                self.assertGreaterEqual(direct1 - direct0, 1, key)
+                self.assertEqual((sent1 - sent0) + (direct1 - direct0), 20, key)
+                if range_index == here_range:
+                    self.assertEqual(here1 - here0, 0)
+                else:
+                    self.assertGreaterEqual(there1 - there0, 1)
             self.assertEqual(c.mget(here, there), ["19", "19"])
         finally:
             c.close()
