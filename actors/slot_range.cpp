@@ -517,6 +517,7 @@ actor_status status_of(self_ptr self) {
                         + " keys=" + std::to_string(s.keys) + " expires=" + std::to_string(s.expires)
                         + " batches=" + std::to_string(st.batches) + " direct=" + std::to_string(st.direct)
                         + " direct_other_loop=" + std::to_string(st.direct_other)
+                        + " door_waits=" + std::to_string(s.door_waits)
                         + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no")
                         + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) : "");
   return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);

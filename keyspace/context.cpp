@@ -149,6 +149,15 @@ void exec_context::set_string(std::string_view key, std::string_view value, bool
   entry* old = t.find(key, h);
   if (keep_ttl && old != nullptr && old->has_expire() && expire < 0)
     expire = old->expire();
+  if (old != nullptr && old->has_expire() == (expire >= 0) && overwrite_string(old, value, not_int)) {
+    // The same key overwritten with a value of the same size: no new allocation.
+    if (expire >= 0)
+      old->set_expire_in_place(expire);
+    if (!settings_->lfu)
+      old->lru = fresh_lru();
+    touched(key);
+    return;
+  }
   entry* e = make_string_entry(key, h, value, expire, false, not_int);
   e->lru = settings_->lfu && old != nullptr ? old->lru : fresh_lru();
   if (old != nullptr) {

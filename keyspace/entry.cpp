@@ -98,6 +98,27 @@ entry* make_string_entry(std::string_view key, uint32_t hash, std::string_view v
   return p;
 }
 
+bool overwrite_string(entry* e, std::string_view value, bool not_int) {
+  if (e->type != vtype::string)
+    return false;
+  venc enc = string_encoding(value);
+  if (enc == venc::integer && not_int)
+    enc = venc::embstr;
+  if (e->enc == venc::raw) {
+    // A raw string keeps its buffer when the new value fills at least half of it.
+    std::string* s = e->raw_string();
+    if (enc != venc::raw || value.size() > s->capacity() || s->capacity() > 2 * value.size())
+      return false;
+    s->assign(value.data(), value.size());
+    return true;
+  }
+  if (enc == venc::raw || e->str().size() != value.size())
+    return false;
+  std::memmove(e->payload() + 4, value.data(), value.size());   // (value may be the entry's own)
+  e->enc = enc;
+  return true;
+}
+
 entry* make_collection_entry(std::string_view key, uint32_t hash, vtype t, std::unique_ptr<collection> c,
                              int64_t expire) {
   venc e = c->encoding();

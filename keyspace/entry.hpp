@@ -88,6 +88,10 @@ struct entry {
 // `not_int`: never the "int" encoding (a result Redis keeps as a string, as INCRBYFLOAT's).
 entry* make_string_entry(std::string_view key, uint32_t hash, std::string_view value, int64_t expire,
                          bool force_raw = false, bool not_int = false);
+// Puts `value` in string entry `e` in place of its value, as make_string_entry would encode it,
+// if it fits the entry's allocation: an inline string of the same length, or a raw string whose
+// buffer it fills at least half of. False (nothing changed) otherwise.
+bool overwrite_string(entry* e, std::string_view value, bool not_int = false);
 entry* make_collection_entry(std::string_view key, uint32_t hash, vtype t, std::unique_ptr<collection> c,
                              int64_t expire);
 // A copy of `e` under the same key with a different expiry. The value moves over: free the old

@@ -332,6 +332,50 @@ BOOST_AUTO_TEST_CASE(object_encoding_of_strings) {
   BOOST_TEST(enc("nokey") == nil());
 }
 
+BOOST_AUTO_TEST_CASE(a_value_of_the_same_size_overwrites_in_place) {
+  auto enc = [&](std::string_view key) { return cmd("object encoding " + std::string(key)); };
+  auto at = [&](std::string_view key) { return ctx.peek(database(), key); };
+  BOOST_TEST(cmd("set k 123") == ok());
+  const auto* first = at("k");
+  BOOST_TEST(cmd("set k abc") == ok());   // same length: the same entry, newly encoded
+  BOOST_TEST(at("k") == first);
+  BOOST_TEST(enc("k") == bulk("embstr"));
+  BOOST_TEST(cmd("set k 456") == ok());
+  BOOST_TEST(enc("k") == bulk("int"));
+  BOOST_TEST(cmd("incr k") == integer(457));
+  BOOST_TEST(at("k") == first);
+  BOOST_TEST(cmd("set k abcd") == ok());   // longer: a new entry
+  BOOST_TEST(cmd("get k") == bulk("abcd"));
+  // Expiry: replaced in place by a new one, kept by KEEPTTL, dropped by a plain SET.
+  BOOST_TEST(cmd("set t aaa px 5000") == ok());
+  BOOST_TEST(cmd("set t bbb px 9000") == ok());
+  BOOST_TEST(cmd("pttl t") == integer(9000));
+  BOOST_TEST(cmd("set t ccc keepttl") == ok());
+  BOOST_TEST(cmd("pttl t") == integer(9000));
+  BOOST_TEST(cmd("set t ddd") == ok());
+  BOOST_TEST(cmd("pttl t") == integer(-1));
+  BOOST_TEST(cmd("get t") == bulk("ddd"));
+  BOOST_TEST(cmd("set t eee ex 7") == ok());
+  BOOST_TEST(cmd("pttl t") == integer(7000));
+  // Raw strings keep their buffer for a value that fills at least half of it.
+  BOOST_TEST(run({"set", "r", std::string(100, 'a')}) == ok());
+  BOOST_TEST(run({"set", "r", std::string(90, 'b')}) == ok());
+  BOOST_TEST(cmd("get r") == bulk(std::string(90, 'b')));
+  BOOST_TEST(run({"set", "r", std::string(46, 'c')}) == ok());
+  BOOST_TEST(cmd("get r") == bulk(std::string(46, 'c')));
+  BOOST_TEST(enc("r") == bulk("raw"));
+  // A short value for a raw string (APPEND made it raw): a fresh embstr, as in Redis.
+  BOOST_TEST(cmd("set a 12") == ok());
+  BOOST_TEST(cmd("append a x") == integer(3));
+  BOOST_TEST(cmd("set a xyz") == ok());
+  BOOST_TEST(enc("a") == bulk("embstr"));
+  BOOST_TEST(cmd("get a") == bulk("xyz"));
+  // Another type under the key: replaced whole.
+  BOOST_TEST(cmd("rpush l a") == integer(1));
+  BOOST_TEST(cmd("set l b") == ok());
+  BOOST_TEST(cmd("get l") == bulk("b"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(string_encodings)
