@@ -30,12 +30,15 @@ namespace troupe::actors {
 // runs on its loop (slot_range_broker::resume), or a connection of any I/O loop that runs a batch
 // through it while the range is idle (nothing in its mailbox, not locked: run_batch_directly), on
 // the connection's own thread. A connection that finds the door taken sends its batch as a
-// message; a range that finds it taken runs on its loop's next round. `range` is set by the range
-// as it starts and cleared as it ends, both while holding the door.
-struct slot_range_door {
+// message; a range that finds it taken raises `wanted`, which keeps connections out until the
+// range has had its run on its loop's next round. `range` is set by the range as it starts and
+// cleared as it ends, both while holding the door (slot ranges last as long as the process).
+// One cache line each: every loop's connections look at it.
+struct alignas(64) slot_range_door {
   uint32_t loop = 0;
   std::atomic<void*> range{nullptr};
   std::atomic<bool> taken{false};
+  std::atomic<bool> wanted{false};
   bool try_take() {
     return !taken.load(std::memory_order_relaxed) && !taken.exchange(true, std::memory_order_acquire);
   }

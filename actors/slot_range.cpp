@@ -24,8 +24,8 @@ namespace {
 
 // The slot_range's broker: each of its runs on its loop holds the range's door (slot_range_door),
 // so that a connection of another loop running a batch through it never runs at the same time.
-// Finding the door taken, the run is put off to the loop's next round (which serves the loop's
-// sockets meanwhile) rather than wait for it.
+// Finding the door taken, the run raises the door's `wanted` (no connection goes in after that)
+// and is put off to the loop's next round, which serves the loop's sockets meanwhile.
 class slot_range_broker : public broker_for<slot_range_actor> {
 public:
   using super = broker_for<slot_range_actor>;
@@ -34,22 +34,27 @@ public:
   resume_result resume(caf::execution_unit* eu, size_t max_throughput) override {
     if (door_ != nullptr) {
       if (!door_->try_take()) {
+        door_->wanted.store(true, std::memory_order_relaxed);
         ++door_waits_;
-        // Again on the loop's next round; if the one inside takes long (or its thread was
-        // preempted), give way to it rather than spin.
-        if (++waits_in_a_row_ > 64)
-          std::this_thread::sleep_for(std::chrono::microseconds(50));
+        // The one inside is long or its thread was preempted: let it have the core.
+        if (++waits_in_a_row_ % 64 == 0)
+          std::this_thread::yield();
         return resume_later;
       }
+      door_->wanted.store(false, std::memory_order_relaxed);
       waits_in_a_row_ = 0;
       holding_ = true;
     }
-    auto result = super::resume(eu, max_throughput);
-    if (holding_) {
-      holding_ = false;
-      door_->give_back();
-    }
-    return result;
+    struct give_back {
+      slot_range_broker* self;
+      ~give_back() {
+        if (self->holding_) {
+          self->holding_ = false;
+          self->door_->give_back();
+        }
+      }
+    } leave{this};
+    return super::resume(eu, max_throughput);
   }
 
   // From the range's first run (its initialization): from here on its runs hold `door`.
@@ -65,7 +70,7 @@ public:
 private:
   slot_range_door* door_ = nullptr;
   bool holding_ = false;
-  uint64_t door_waits_ = 0;   // runs put off because a connection of another loop was inside
+  uint64_t door_waits_ = 0;   // runs put off because a connection was inside
   uint32_t waits_in_a_row_ = 0;
 };
 
@@ -758,6 +763,15 @@ direct_result run_batch_directly(slot_range_door& door, command_batch& b, const 
   for (auto& c : b.cmds)
     if ((c.flags & batch_command::may_block) != 0)
       return direct_result::not_run;
+  bool own_loop = loop == door.loop;
+  if (door.wanted.load(std::memory_order_relaxed))
+    return direct_result::not_run;   // the range waits for its own run
+  if (!own_loop) {
+    // Not worth taking the door (and making the range's own run wait) for a range with mail.
+    auto range = static_cast<self_ptr>(door.range.load(std::memory_order_relaxed));
+    if (range == nullptr || !range->mailbox().blocked())
+      return direct_result::not_run;
+  }
   if (!door.try_take())
     return direct_result::not_run;   // the range runs, or another connection is inside
   struct give_back {
@@ -774,7 +788,6 @@ direct_result run_batch_directly(slot_range_door& door, command_batch& b, const 
   // handled, so running now keeps its order. A blocked mailbox is an idle actor's empty one; from
   // the range's own loop (its only reader's thread) an empty one that is not blocked is idle too.
   auto& mb = self->mailbox();
-  bool own_loop = loop == door.loop;
   if (!mb.blocked() && (!own_loop || !mb.empty()))
     return direct_result::not_run;
   ++st.handled;
