@@ -139,22 +139,37 @@ void exec_context::replace(database& db, entry* old, entry* replacement) {
   touched(db_index_of(db), replacement->key());
 }
 
+// `value` into `e` without a new allocation, if it fits (overwrite_string) and the expiry stays
+// (`expire` >= 0 replaces one in place).
+bool exec_context::overwrite_in_place(entry* e, std::string_view value, int64_t expire, bool not_int) {
+  if (e->has_expire() != (expire >= 0) || !overwrite_string(e, value, not_int))
+    return false;
+  if (expire >= 0)
+    e->set_expire_in_place(expire);
+  if (!settings_->lfu)
+    e->lru = fresh_lru();
+  return true;
+}
+
 void exec_context::set_string(std::string_view key, std::string_view value, bool keep_ttl, int64_t expire,
-                              bool not_int) {
+                              bool not_int, entry* current) {
   if (observer_)
     observer_->before_write(db_index_, key);
+  if (current != nullptr) {
+    // The entry lookup_write just gave for `key`: overwritten in place, it needs no finding.
+    int64_t when = keep_ttl && current->has_expire() && expire < 0 ? current->expire() : expire;
+    if (overwrite_in_place(current, value, when, not_int)) {
+      touched(key);
+      return;
+    }
+  }
   int s = protocol::key_slot(key);
   uint32_t h = hash_key(key);
   table& t = db_->slot_for_write(s);
   entry* old = t.find(key, h);
   if (keep_ttl && old != nullptr && old->has_expire() && expire < 0)
     expire = old->expire();
-  if (old != nullptr && old->has_expire() == (expire >= 0) && overwrite_string(old, value, not_int)) {
-    // The same key overwritten with a value of the same size: no new allocation.
-    if (expire >= 0)
-      old->set_expire_in_place(expire);
-    if (!settings_->lfu)
-      old->lru = fresh_lru();
+  if (old != nullptr && old != current && overwrite_in_place(old, value, expire, not_int)) {
     touched(key);
     return;
   }

@@ -149,8 +149,10 @@ public:
   void replace(entry* old, entry* replacement) { replace(*db_, old, replacement); }
   // Stores a string under `key`, replacing whatever was there; keeps the old expiry if keep_ttl.
   // `not_int`: stored as a string even when it reads as an integer (INCRBYFLOAT's result).
+  // `current`: what lookup_write(key) returned just before, if the caller has it (a value of the
+  // same size then goes in place without finding the key again).
   void set_string(std::string_view key, std::string_view value, bool keep_ttl = false, int64_t expire = -1,
-                  bool not_int = false);
+                  bool not_int = false, entry* current = nullptr);
   // Sets or removes (when < 0) the expiry of an existing key; returns the (possibly moved) entry.
   entry* set_expire(entry* e, int64_t when) { return set_expire(*db_, e, when); }
   entry* set_expire(database& db, entry* e, int64_t when);
@@ -275,6 +277,7 @@ public:
   void reply_arity();
 
 private:
+  bool overwrite_in_place(entry* e, std::string_view value, int64_t expire, bool not_int);
   entry* lookup(database& db, std::string_view key, bool read);
 
   dataset* data_;

@@ -124,7 +124,7 @@ void set_generic(exec_context& c, unsigned flags, std::string_view key, std::str
       c.out().null();
     return;
   }
-  c.set_string(key, value, (flags & f_keepttl) != 0, when);
+  c.set_string(key, value, (flags & f_keepttl) != 0, when, false, found);
   c.changed();
   if (when >= 0) {
     // Propagated with the absolute time, so that replaying it later gives the same expiry.
@@ -316,7 +316,7 @@ void incr_by(exec_context& c, int64_t incr) {
   value += incr;
   char buf[24];
   size_t n = protocol::format_int(value, buf);
-  c.set_string(key, std::string_view(buf, n), true);
+  c.set_string(key, std::string_view(buf, n), true, -1, false, e);
   c.changed();
   c.out().integer(value);
 }
