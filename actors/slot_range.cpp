@@ -1,11 +1,11 @@
 // slot_range: owns the keys of a run of hash slots; executes the command batches connections send
 // it, in order, on the I/O loop; can be locked by one connection for a command that spans actors.
 #include <deque>
-#include <thread>
 #include <functional>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
