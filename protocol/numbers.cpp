@@ -12,20 +12,24 @@ namespace troupe::protocol {
 bool parse_uint64(std::string_view s, uint64_t& out) {
   if (s.empty() || s.size() > 20)
     return false;
-  if (s.size() == 1 && s[0] == '0') {
-    out = 0;
-    return true;
-  }
-  if (s[0] < '1' || s[0] > '9')
+  if (s[0] < '1' || s[0] > '9') {
+    if (s.size() == 1 && s[0] == '0') {
+      out = 0;
+      return true;
+    }
     return false;
+  }
   uint64_t v = 0;
   for (char c : s) {
-    if (c < '0' || c > '9')
+    auto d = static_cast<unsigned>(static_cast<unsigned char>(c)) - '0';
+    if (d > 9)
       return false;
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10)
+    // Up to 19 digits cannot overflow; only a 20-digit number is checked, step by step.
+    if (s.size() < 20) {
+      v = v * 10 + d;
+    } else if (__builtin_mul_overflow(v, uint64_t{10}, &v) || __builtin_add_overflow(v, uint64_t{d}, &v)) {
       return false;
-    v = v * 10 + d;
+    }
   }
   out = v;
   return true;

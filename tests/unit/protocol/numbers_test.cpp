@@ -64,6 +64,21 @@ BOOST_AUTO_TEST_CASE(parse_uint64_rules) {
   BOOST_TEST(!parse_uint64("01", v));
   BOOST_TEST(!parse_uint64("", v));
   BOOST_TEST(!parse_uint64("1x", v));
+  // Around the 19/20-digit boundary, where overflow starts to be possible.
+  BOOST_TEST(parse_uint64("9999999999999999999", v));
+  BOOST_TEST(v == 9999999999999999999ull);
+  BOOST_TEST(parse_uint64("10000000000000000000", v));
+  BOOST_TEST(v == 10000000000000000000ull);
+  BOOST_TEST(parse_uint64("18446744073709551610", v));
+  BOOST_TEST(v == 18446744073709551610ull);
+  BOOST_TEST(!parse_uint64("18446744073709551620", v));
+  BOOST_TEST(!parse_uint64("20000000000000000000", v));
+  BOOST_TEST(!parse_uint64("99999999999999999999", v));
+  BOOST_TEST(!parse_uint64("184467440737095516150", v));
+  BOOST_TEST(!parse_uint64("1844674407370955161/", v));
+  BOOST_TEST(!parse_uint64(std::string_view("1\0", 2), v));
+  BOOST_TEST(!parse_uint64("\xff", v));
+  BOOST_TEST(v == 18446744073709551610ull);   // failed parses leave it alone
 }
 
 BOOST_AUTO_TEST_CASE(canonical_ints) {
