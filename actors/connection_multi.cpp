@@ -191,6 +191,10 @@ struct ids {
     punsubscribe = t.implement("punsubscribe");
     sunsubscribe = t.implement("sunsubscribe");
   }
+  bool pubsub(int c) const {
+    return c == subscribe || c == psubscribe || c == ssubscribe || c == unsubscribe || c == punsubscribe
+           || c == sunsubscribe;
+  }
 };
 
 const ids& command_ids() {
@@ -422,6 +426,8 @@ void forget_subscriptions(connection_ptr self) {
 }
 
 bool pubsub_command(connection_ptr self, const command_spec& spec) {
+  if (!command_ids().pubsub(spec.id))
+    return false;   // (the common case: no writer made)
   auto w = local_writer(self);
   if (!run_pubsub(self, spec, self->state.args, w))
     return false;
