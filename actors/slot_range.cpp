@@ -382,11 +382,14 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   };
   bool parked = false;
   auto& specs = protocol::command_table::instance();
+  size_t hint = 0;   // the next of st.prefetch's keys
+  st.prefetch.clear();   // (views into an earlier batch, whose buffer this one may reuse)
   for (size_t k = 0; k < b.cmds.size(); ++k) {
     auto& c = b.cmds[k];
     if (k % keyspace::prefetch_window == 0 && b.cmds.size() > 1) {
       // Pipelined: bring the next commands' first keys into the cache together.
       st.prefetch.clear();
+      hint = 0;
       for (size_t j = k; j < std::min(b.cmds.size(), k + keyspace::prefetch_window); ++j) {
         auto& d = b.cmds[j];
         auto fk = static_cast<uint32_t>(specs.at(d.cmd).first_key);
@@ -399,7 +402,18 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
     st.args.clear();
     for (uint32_t i = c.first_arg; i < c.first_arg + c.argc; ++i)
       st.args.push_back(arg(i));
-    if (!run_command(self, c, b.client, w, now)) {
+    // The prefetch computed this command's first key's slot and hash: its lookup takes them.
+    if (hint < st.prefetch.size()) {
+      auto& ref = st.prefetch[hint];
+      auto fk = static_cast<uint32_t>(specs.at(c.cmd).first_key);
+      if (fk != 0 && fk < c.argc && ref.key.data() == st.args[fk].data()) {
+        st.ctx->set_key_hint(ref.key.data(), ref.key.size(), ref.slot, ref.hash);
+        ++hint;
+      }
+    }
+    bool ran = run_command(self, c, b.client, w, now);
+    st.ctx->clear_key_hint();
+    if (!ran) {
       park(self, b, c, sender); // blocking commands always come alone
       parked = true;
       continue;

@@ -63,11 +63,11 @@ void effects_buffer::wrap_in_multi(size_t first) {
 }
 
 entry* exec_context::lookup(database& db, std::string_view key, bool read) {
-  int s = protocol::key_slot(key);
+  int s = slot_of(key);
   table* t = db.slot(s);
   entry* e = nullptr;
   if (t != nullptr) {
-    uint32_t h = hash_key(key);
+    uint32_t h = hash_of(key);
     e = t->find(key, h);
     if (e != nullptr && is_expired(e)) {
       int index = db_index_of(db);
@@ -163,8 +163,8 @@ void exec_context::set_string(std::string_view key, std::string_view value, bool
       return;
     }
   }
-  int s = protocol::key_slot(key);
-  uint32_t h = hash_key(key);
+  int s = slot_of(key);
+  uint32_t h = hash_of(key);
   table& t = db_->slot_for_write(s);
   entry* old = t.find(key, h);
   if (keep_ttl && old != nullptr && old->has_expire() && expire < 0)

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "keyspace/database.hpp"
+#include "keyspace/table.hpp"
+#include "protocol/key_slot.hpp"
 #include "protocol/resp_writer.hpp"
 
 namespace troupe::keyspace {
@@ -191,6 +193,16 @@ public:
   void set_observer(key_observer* o) { observer_ = o; }
   // The client running the command (for WATCH).
   void set_client(uint64_t id) { client_ = id; }
+  // The slot and hash of `key` (a view into the command's arguments), computed already: a lookup
+  // or set_string of that very view (same address and size) uses them. Clear it (nullptr) once the
+  // command is done: the next one's arguments may lie at the same address.
+  void set_key_hint(const char* key, size_t size, int slot, uint32_t hash) {
+    hint_key_ = key;
+    hint_size_ = size;
+    hint_slot_ = slot;
+    hint_hash_ = hash;
+  }
+  void clear_key_hint() { hint_key_ = nullptr; }
   void watch(std::string_view key, bool expired) {
     if (observer_)
       observer_->watch(db_index_, key, client_, expired);
@@ -277,6 +289,13 @@ public:
   void reply_arity();
 
 private:
+  bool hinted(std::string_view key) const { return key.data() == hint_key_ && key.size() == hint_size_; }
+  int slot_of(std::string_view key) const { return hinted(key) ? hint_slot_ : protocol::key_slot(key); }
+  uint32_t hash_of(std::string_view key) const { return hinted(key) ? hint_hash_ : hash_key(key); }
+  const char* hint_key_ = nullptr;
+  size_t hint_size_ = 0;
+  int hint_slot_ = 0;
+  uint32_t hint_hash_ = 0;
   bool overwrite_in_place(entry* e, std::string_view value, int64_t expire, bool not_int);
   entry* lookup(database& db, std::string_view key, bool read);
 

@@ -44,21 +44,21 @@ void database::release_slot(int s) {
     tables_[s].clear();
 }
 
-void prefetch(const dataset& data, const key_ref* keys, size_t n) {
+void prefetch(const dataset& data, key_ref* keys, size_t n) {
   constexpr size_t window = prefetch_window;
   const table* tables[window];
-  uint32_t hashes[window];
   entry* const* buckets[window];
   for (size_t first = 0; first < n; first += window) {
     size_t m = std::min(window, n - first);
     for (size_t i = 0; i < m; ++i) {
       auto& k = keys[first + i];
-      tables[i] = data.db(k.db).slot_address(protocol::key_slot(k.key));
+      k.slot = protocol::key_slot(k.key);
+      tables[i] = data.db(k.db).slot_address(k.slot);
       __builtin_prefetch(tables[i]);
-      hashes[i] = hash_key(k.key);
+      k.hash = hash_key(k.key);
     }
     for (size_t i = 0; i < m; ++i) {
-      buckets[i] = tables[i]->bucket_of(hashes[i]);
+      buckets[i] = tables[i]->bucket_of(keys[first + i].hash);
       if (buckets[i] != nullptr)
         __builtin_prefetch(buckets[i]);
     }

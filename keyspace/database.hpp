@@ -32,10 +32,12 @@ private:
   table* tables_;   // protocol::slot_count of them, zeroed (empty) until used
 };
 
-// A key about to be looked up in database `db`.
+// A key about to be looked up in database `db`; prefetch fills in its slot and hash.
 struct key_ref {
   int db = 0;
   std::string_view key;
+  int slot = 0;
+  uint32_t hash = 0;
 };
 
 class dataset;
@@ -43,9 +45,10 @@ class dataset;
 // Loads into the cache, ahead of use, what looking these keys up will touch (each one's slot
 // table, bucket and first entry), in three passes over up to prefetch_window keys at a time, so
 // that their cache misses overlap instead of being waited on one after another. Changes nothing;
-// for pipelined batches (which hand it the next prefetch_window commands' keys).
+// for pipelined batches (which hand it the next prefetch_window commands' keys). Leaves each key's
+// slot and hash in it (for exec_context::set_key_hint).
 constexpr size_t prefetch_window = 16;
-void prefetch(const dataset& data, const key_ref* keys, size_t n);
+void prefetch(const dataset& data, key_ref* keys, size_t n);
 
 class dataset {
 public:

@@ -330,3 +330,26 @@ BOOST_AUTO_TEST_CASE(object_idletime_does_not_touch) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// A pipelined batch hands each command's lookup the slot and hash the prefetch computed for its
+// first key: taken for that very view of the key only, and gone once cleared.
+BOOST_FIXTURE_TEST_CASE(a_key_hint_serves_that_view_of_the_key_only, server) {
+  BOOST_TEST(cmd("set k v") == ok());
+  std::string key = "k", same = "k";
+  int slot = protocol::key_slot(key);
+  uint32_t hash = keyspace::hash_key(key);
+  ctx.set_key_hint(key.data(), key.size(), slot, hash);
+  BOOST_TEST(ctx.lookup_read(key) != nullptr);
+  ctx.set_key_hint(key.data(), key.size(), slot, hash + 1);   // a wrong hash: proves it is used
+  BOOST_TEST(ctx.lookup_read(key) == nullptr);
+  BOOST_TEST(ctx.lookup_read(same) != nullptr);                // the same bytes elsewhere: not hinted
+  BOOST_TEST(ctx.lookup_read(std::string_view(key.data(), 0)) == nullptr);   // another size
+  ctx.clear_key_hint();
+  BOOST_TEST(ctx.lookup_read(key) != nullptr);
+  // set_string takes it too: a hinted new key goes where the hint says, and is found through it.
+  std::string fresh = "fresh";
+  ctx.set_key_hint(fresh.data(), fresh.size(), protocol::key_slot(fresh), keyspace::hash_key(fresh));
+  ctx.set_string(fresh, "1");
+  ctx.clear_key_hint();
+  BOOST_TEST(cmd("get fresh") == bulk("1"));
+}
