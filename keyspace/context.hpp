@@ -202,7 +202,10 @@ public:
     hint_slot_ = slot;
     hint_hash_ = hash;
   }
-  void clear_key_hint() { hint_key_ = nullptr; }
+  void clear_key_hint() {
+    hint_key_ = nullptr;
+    hint_size_ = no_hint;   // (so that not even a null view of size 0 matches)
+  }
   void watch(std::string_view key, bool expired) {
     if (observer_)
       observer_->watch(db_index_, key, client_, expired);
@@ -292,8 +295,9 @@ private:
   bool hinted(std::string_view key) const { return key.data() == hint_key_ && key.size() == hint_size_; }
   int slot_of(std::string_view key) const { return hinted(key) ? hint_slot_ : protocol::key_slot(key); }
   uint32_t hash_of(std::string_view key) const { return hinted(key) ? hint_hash_ : hash_key(key); }
+  static constexpr size_t no_hint = SIZE_MAX;
   const char* hint_key_ = nullptr;
-  size_t hint_size_ = 0;
+  size_t hint_size_ = no_hint;
   int hint_slot_ = 0;
   uint32_t hint_hash_ = 0;
   bool overwrite_in_place(entry* e, std::string_view value, int64_t expire, bool not_int);
