@@ -839,6 +839,13 @@ void cluster_engine::command(const std::vector<std::string_view>& a, protocol::r
   protocol::to_lower(a[1], sub);
   auto& m = me();
   auto reply_ok = [&] { w.ok(); };
+  // The node named `id`, or nullptr with Redis's error replied.
+  auto known_node = [&](std::string_view id) {
+    auto* n = state_.find(id);
+    if (n == nullptr)
+      w.error("ERR Unknown node " + std::string(id));
+    return n;
+  };
   if (sub == "info") {
     w.verbatim(state_.info_text(stats_));
   } else if (sub == "nodes") {
@@ -975,11 +982,9 @@ void cluster_engine::command(const std::vector<std::string_view>& a, protocol::r
     save();
     reply_ok();
   } else if (sub == "forget") {
-    auto* n = state_.find(a[2]);
-    if (n == nullptr) {
-      w.error("ERR Unknown node " + std::string(a[2]));
+    auto* n = known_node(a[2]);
+    if (n == nullptr)
       return;
-    }
     if (n->is_myself()) {
       w.error("ERR I tried hard but I can't forget myself...");
       return;
@@ -994,11 +999,9 @@ void cluster_engine::command(const std::vector<std::string_view>& a, protocol::r
     update_state(now);
     reply_ok();
   } else if (sub == "replicate") {
-    auto* n = state_.find(a[2]);
-    if (n == nullptr) {
-      w.error("ERR Unknown node " + std::string(a[2]));
+    auto* n = known_node(a[2]);
+    if (n == nullptr)
       return;
-    }
     if (n->is_myself()) {
       w.error("ERR Can't replicate myself");
       return;
@@ -1020,11 +1023,9 @@ void cluster_engine::command(const std::vector<std::string_view>& a, protocol::r
     broadcast(pong);
     reply_ok();
   } else if (sub == "replicas" || sub == "slaves") {
-    auto* n = state_.find(a[2]);
-    if (n == nullptr) {
-      w.error("ERR Unknown node " + std::string(a[2]));
+    auto* n = known_node(a[2]);
+    if (n == nullptr)
       return;
-    }
     if (n->is_slave()) {
       w.error("ERR The specified node is not a master");
       return;
@@ -1034,11 +1035,9 @@ void cluster_engine::command(const std::vector<std::string_view>& a, protocol::r
     for (auto* r : replicas)
       w.bulk(state_.node_line(*r));
   } else if (sub == "count-failure-reports") {
-    auto* n = state_.find(a[2]);
-    if (n == nullptr) {
-      w.error("ERR Unknown node " + std::string(a[2]));
+    auto* n = known_node(a[2]);
+    if (n == nullptr)
       return;
-    }
     w.integer(state_.failure_report_count(n->id, now, settings_.node_timeout));
   } else if (sub == "set-config-epoch") {
     int64_t epoch;
