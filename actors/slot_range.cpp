@@ -115,7 +115,6 @@ struct slot_range_state {
   uint64_t direct_other = 0;   // of those, by a connection of another I/O loop (on its thread)
   std::vector<keyspace::key_ref> prefetch;   // the keys of the next commands of a pipelined batch
   std::vector<keyspace::expire_cursor> expire_cursors;
-  std::vector<int64_t> no_expiry_until;   // per db: skipped by active expiry until then (ms)
   keyspace::key_events* events = nullptr;
   std::unique_ptr<keyspace::events_observer> observer;
   std::map<uint64_t, waiter> waiters;
@@ -590,7 +589,6 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
   if (srv->aof_enabled)
     st.ctx->set_effects(&st.effects);
   st.expire_cursors.resize(static_cast<size_t>(srv->data->count()));
-  st.no_expiry_until.resize(static_cast<size_t>(srv->data->count()));
   srv->directory.add(st.actor_name, "slot_range", caf::actor_cast<status_handle>(self));
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
@@ -670,15 +668,6 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       int64_t now = now_ms();
       for (int i = 0; i < st.srv->data->count(); ++i) {
         auto& db = st.srv->data->db(i);
-        // Counting a db's keys with an expiry reads every slot's table of the range (half a MB
-        // per db for all 16384 slots): a db found without any is looked at again a second later.
-        auto& skip_until = st.no_expiry_until[static_cast<size_t>(i)];
-        if (now < skip_until)
-          continue;
-        if (db.volatile_count(st.first, st.last) == 0) {
-          skip_until = now + 1000;
-          continue;
-        }
         keyspace::active_expire_step(db, st.first, st.last, st.expire_cursors[static_cast<size_t>(i)], now, 2000,
                                      st.stats, st.observer.get(), i, st.srv->aof_enabled ? &st.effects : nullptr);
       }

@@ -8,6 +8,12 @@ namespace troupe::keyspace {
 size_t active_expire_step(database& db, int first, int last, expire_cursor& cur, int64_t now_ms,
                           size_t max_buckets, keyspace_stats& stats, key_observer* observer, int db_index,
                           effects_buffer* effects) {
+  if (now_ms < cur.idle_until)
+    return 0;
+  if (db.volatile_count(first, last) == 0) {
+    cur.idle_until = now_ms + expire_idle_recheck_ms;
+    return 0;
+  }
   if (cur.slot < first || cur.slot > last) {
     cur.slot = first;
     cur.pos = 0;

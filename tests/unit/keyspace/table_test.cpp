@@ -393,6 +393,27 @@ BOOST_FIXTURE_TEST_CASE(deletes_expired_keys_across_slots, server) {
   }
 }
 
+BOOST_FIXTURE_TEST_CASE(slots_without_expiring_keys_are_looked_at_again_a_second_later, server) {
+  BOOST_TEST(run({"set", "plain", "v"}) == ok());
+  keyspace::database& db = database();
+  keyspace::expire_cursor cur;
+  keyspace::keyspace_stats st;
+  BOOST_TEST(keyspace::active_expire_step(db, 0, protocol::slot_count - 1, cur, t0, 50, st) == 0u);
+  BOOST_TEST(cur.idle_until == t0 + keyspace::expire_idle_recheck_ms);
+  BOOST_TEST(run({"set", "soon", "v", "pxat", std::to_string(t0 + 10)}) == ok());
+  // Within the second: left alone (lazy expiry would still catch it on access).
+  BOOST_TEST(keyspace::active_expire_step(db, 0, protocol::slot_count - 1, cur, t0 + 500, 50, st) == 0u);
+  BOOST_TEST(peek("soon") != nullptr);
+  BOOST_TEST(st.expire_cycles == 0u);
+  // After it: found and deleted.
+  size_t n = 0;
+  for (int i = 0; i < 100 && n == 0; ++i)
+    n += keyspace::active_expire_step(db, 0, protocol::slot_count - 1, cur, t0 + keyspace::expire_idle_recheck_ms, 50, st);
+  BOOST_TEST(n == 1u);
+  BOOST_TEST(peek("soon") == nullptr);
+  BOOST_TEST(peek("plain") != nullptr);
+}
+
 BOOST_FIXTURE_TEST_CASE(stays_within_its_slot_range, server) {
   // Two keys expiring in different slots; steps over one slot range leave the other alone.
   BOOST_TEST(run({"set", "bar", "v", "pxat", std::to_string(t0 + 10)}) == ok());   // slot 5061
