@@ -118,22 +118,18 @@ void dispatch(connection_ptr self) {
   }
   st.outstanding = 0;
   st.busy = true;
-  connection_actor me;
+  auto me = caf::actor_cast<connection_actor>(self);
   for (auto i : st.used) {
     auto& b = st.batches[i];
-    {
-      if (!me)
-        me = caf::actor_cast<connection_actor>(self);
-      auto res = run_batch_directly(*st.routing->doors[i], b, me, st.replies[i], st.loop);
-      if (res != direct_result::not_run) {
-        ++st.batches_direct;
-        if (res == direct_result::later)
-          ++st.outstanding;   // held by the aof_writer until fsynced
-        b.data.clear();       // kept, with their capacity, for the next segment
-        b.arg_ends.clear();
-        b.cmds.clear();
-        continue;
-      }
+    auto res = run_batch_directly(*st.routing->doors[i], b, me, st.replies[i], st.loop);
+    if (res != direct_result::not_run) {
+      ++st.batches_direct;
+      if (res == direct_result::later)
+        ++st.outstanding;   // held by the aof_writer until fsynced
+      b.data.clear();       // kept, with their capacity, for the next segment
+      b.arg_ends.clear();
+      b.cmds.clear();
+      continue;
     }
     ++st.outstanding;
     ++st.batches_sent;
