@@ -1,5 +1,6 @@
 #include "protocol/request_parser.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -17,6 +18,33 @@ int hex_value(char c) {
   if (c >= 'A' && c <= 'F')
     return c - 'A' + 10;
   return -1;
+}
+
+// The common header line: '*' or '$', then 1-9 and at most 17 more digits, then CR and at least
+// one more byte in the buffer. Sets the number and the line's length (up to the CR); anything else
+// (a sign, a leading zero, a stray byte, a line not yet complete) is left to the general path.
+[[gnu::always_inline]] inline bool quick_header(const char* line, const char* end, int64_t& value,
+                                                size_t& line_len) {
+  const char* p = line + 1;
+  if (end - p < 3)   // a digit, the CR and one more byte at least
+    return false;
+  auto d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '1';
+  if (d > 8)
+    return false;
+  auto v = static_cast<int64_t>(d + 1);
+  ++p;
+  const char* limit = end - p > 18 ? p + 17 : end - 2;   // keeps the CR and one byte after it in bounds
+  for (; p < limit; ++p) {
+    d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0';
+    if (d > 9)
+      break;
+    v = v * 10 + static_cast<int64_t>(d);
+  }
+  if (*p != '\r')
+    return false;
+  value = v;
+  line_len = static_cast<size_t>(p - line);
+  return true;
 }
 
 bool is_space(char c) {
@@ -139,6 +167,31 @@ request_parser::status request_parser::parse_inline(std::string_view buf, size_t
   return status::command;
 }
 
+bool request_parser::parse_whole(std::string_view buf, size_t& pos, std::vector<std::string_view>& args) {
+  const char* start = buf.data() + pos;
+  const char* end = buf.data() + buf.size();
+  int64_t count = 0;
+  size_t line_len = 0;
+  if (!quick_header(start, end, count, line_len) || count > limits_.max_multibulk
+      || (count > 10 && unauthenticated_))
+    return false;
+  const char* p = start + line_len + 2;
+  const int64_t max_len = unauthenticated_ ? std::min<int64_t>(16384, limits_.max_bulk_len) : limits_.max_bulk_len;
+  args.clear();
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t len = 0;
+    if (p >= end || *p != '$' || !quick_header(p, end, len, line_len) || len > max_len)
+      return false;
+    p += line_len + 2;
+    if (end - p < len + 2)
+      return false;
+    args.emplace_back(p, static_cast<size_t>(len));
+    p += len + 2;
+  }
+  pos = static_cast<size_t>(p - buf.data());
+  return true;
+}
+
 request_parser::status request_parser::parse(std::string_view buf, size_t& pos,
                                              std::vector<std::string_view>& args) {
   for (;;) {
@@ -153,18 +206,27 @@ request_parser::status request_parser::parse(std::string_view buf, size_t& pos,
           continue; // blank line
         return st;
       }
+      // A command that is all there in the common form is read in one go; any other (incomplete,
+      // unusual or wrong) is read step by step below, keeping its progress across calls.
+      if (parse_whole(buf, pos, args))
+        return status::command;
       // The count line "*<n>\r\n".
-      const void* cr = std::memchr(start + scanned_, '\r', avail - scanned_);
-      if (cr == nullptr || static_cast<const char*>(cr) + 1 >= buf.data() + buf.size()) {
-        if (avail > limits_.max_inline)
-          return fail("Protocol error: too big mbulk count string");
-        scanned_ = cr == nullptr ? avail : avail - 1;
-        return status::incomplete;
-      }
-      size_t line_len = static_cast<size_t>(static_cast<const char*>(cr) - start);
+      const char* end = buf.data() + buf.size();
+      size_t line_len = 0;
       int64_t count = 0;
-      if (!parse_int64(std::string_view(start + 1, line_len - 1), count)
-          || count > limits_.max_multibulk)
+      if (!quick_header(start, end, count, line_len)) {
+        const void* cr = std::memchr(start + scanned_, '\r', avail - scanned_);
+        if (cr == nullptr || static_cast<const char*>(cr) + 1 >= end) {
+          if (avail > limits_.max_inline)
+            return fail("Protocol error: too big mbulk count string");
+          scanned_ = cr == nullptr ? avail : avail - 1;
+          return status::incomplete;
+        }
+        line_len = static_cast<size_t>(static_cast<const char*>(cr) - start);
+        if (!parse_int64(std::string_view(start + 1, line_len - 1), count))
+          return fail("Protocol error: invalid multibulk length");
+      }
+      if (count > limits_.max_multibulk)
         return fail("Protocol error: invalid multibulk length");
       if (count > 10 && unauthenticated_)
         return fail("Protocol error: unauthenticated multibulk length");
@@ -185,21 +247,26 @@ request_parser::status request_parser::parse(std::string_view buf, size_t& pos,
         if (offset_ >= avail)
           return status::incomplete;
         const char* hdr = start + offset_;
-        size_t hdr_avail = avail - offset_;
-        const void* cr = std::memchr(hdr + scanned_, '\r', hdr_avail - scanned_);
-        if (cr == nullptr || static_cast<const char*>(cr) + 1 >= buf.data() + buf.size()) {
-          if (hdr_avail > limits_.max_inline)
-            return fail("Protocol error: too big bulk count string");
-          scanned_ = cr == nullptr ? hdr_avail : hdr_avail - 1;
-          return status::incomplete;
+        const char* end = buf.data() + buf.size();
+        size_t line_len = 0;
+        int64_t len = 0;
+        if (hdr[0] != '$' || !quick_header(hdr, end, len, line_len)) {
+          size_t hdr_avail = avail - offset_;
+          const void* cr = std::memchr(hdr + scanned_, '\r', hdr_avail - scanned_);
+          if (cr == nullptr || static_cast<const char*>(cr) + 1 >= end) {
+            if (hdr_avail > limits_.max_inline)
+              return fail("Protocol error: too big bulk count string");
+            scanned_ = cr == nullptr ? hdr_avail : hdr_avail - 1;
+            return status::incomplete;
+          }
+          if (hdr[0] != '$')
+            return fail(std::string("Protocol error: expected '$', got '") + hdr[0] + "'");
+          line_len = static_cast<size_t>(static_cast<const char*>(cr) - hdr);
+          if (!parse_int64(std::string_view(hdr + 1, line_len - 1), len) || len < 0)
+            return fail("Protocol error: invalid bulk length");
         }
         scanned_ = 0;
-        if (hdr[0] != '$')
-          return fail(std::string("Protocol error: expected '$', got '") + hdr[0] + "'");
-        size_t line_len = static_cast<size_t>(static_cast<const char*>(cr) - hdr);
-        int64_t len = 0;
-        if (!parse_int64(std::string_view(hdr + 1, line_len - 1), len) || len < 0
-            || len > limits_.max_bulk_len)
+        if (len > limits_.max_bulk_len)
           return fail("Protocol error: invalid bulk length");
         if (unauthenticated_ && len > 16384)
           return fail("Protocol error: unauthenticated bulk length");

@@ -44,6 +44,9 @@ public:
 private:
   status fail(std::string msg);
   status parse_inline(std::string_view buf, size_t& pos, std::vector<std::string_view>& args);
+  // A whole multibulk command whose headers all take the quick form: true and `pos` moved past it,
+  // or false with the parser's state untouched.
+  bool parse_whole(std::string_view buf, size_t& pos, std::vector<std::string_view>& args);
   void reset();
 
   parser_limits limits_;

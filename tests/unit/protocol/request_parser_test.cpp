@@ -313,6 +313,35 @@ BOOST_AUTO_TEST_CASE(bulk_length_limit) {
   BOOST_TEST(bad.message == "Protocol error: invalid bulk length");
 }
 
+// Counts and lengths of 1 to 18 digits take the parser's quick path, 19 digits the general one:
+// each must be read exactly (accepted at a limit equal to it, refused one below), whole or bytewise.
+BOOST_AUTO_TEST_CASE(header_numbers_of_every_width) {
+  for (int digits = 1; digits <= 19; ++digits) {
+    const int64_t n = std::stoll("1" + std::string(static_cast<size_t>(digits - 1), '0'));
+    BOOST_TEST_CONTEXT("number " << n) {
+      for (bool count : {false, true}) {
+        std::string input = count ? "*" + std::to_string(n) + "\r\n" : "*1\r\n$" + std::to_string(n) + "\r\n";
+        parser_limits at;
+        at.max_bulk_len = count ? at.max_bulk_len : n;
+        at.max_multibulk = count ? n : at.max_multibulk;
+        parser_limits below = at;
+        (count ? below.max_multibulk : below.max_bulk_len) = n - 1;
+        request_parser a, b, c, d;
+        a.set_limits(at);
+        b.set_limits(at);
+        c.set_limits(below);
+        d.set_limits(below);
+        auto whole = parse_chunk(input, a);
+        BOOST_TEST(!whole.error);
+        BOOST_TEST(whole.in_progress);
+        BOOST_TEST(!parse_bytewise(input, true, b).error);
+        BOOST_TEST(parse_chunk(input, c).error);
+        BOOST_TEST(parse_bytewise(input, false, d).error);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(multibulk_count_limit_is_configurable) {
   request_parser p;
   parser_limits l;
