@@ -64,6 +64,20 @@ void resp_writer::integer(int64_t v) {
 }
 
 void resp_writer::bulk(std::string_view s) {
+  // A short value goes out in one append (header, value and CRLF built on the stack).
+  char buf[128];
+  if (s.size() <= sizeof(buf) - 26) {
+    buf[0] = '$';
+    size_t len = 1 + format_int(static_cast<int64_t>(s.size()), buf + 1);
+    buf[len++] = '\r';
+    buf[len++] = '\n';
+    std::memcpy(buf + len, s.data(), s.size());
+    len += s.size();
+    buf[len++] = '\r';
+    buf[len++] = '\n';
+    out_->append(buf, len);
+    return;
+  }
   header('$', s.size());
   out_->append(s.data(), s.size());
   out_->append("\r\n", 2);

@@ -26,6 +26,20 @@ std::string written(int resp, F&& f) {
 
 BOOST_AUTO_TEST_SUITE(resp_writer_suite)
 
+// Values up to 102 bytes are written in one piece, longer ones in three: every size around the
+// switch, after earlier output, gives the same bytes.
+BOOST_AUTO_TEST_CASE(bulk_of_every_size_around_the_short_path) {
+  for (size_t n = 0; n <= 300; ++n) {
+    std::string value(n, 'v');
+    if (n > 0)
+      value[n - 1] = '\0';
+    std::string out = "+OK\r\n";
+    resp_writer w(out);
+    w.bulk(value);
+    BOOST_TEST(out == "+OK\r\n$" + std::to_string(n) + "\r\n" + value + "\r\n", "size " << n);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(format_int_extremes) {
   char buf[32];
   auto fmt = [&](int64_t v) { return std::string(buf, format_int(v, buf)); };
