@@ -4,11 +4,6 @@
 
 namespace troupe::keyspace {
 
-command_registry& command_registry::instance() {
-  static command_registry r;
-  return r;
-}
-
 command_registry::command_registry() {
   commands_.resize(protocol::command_table::instance().size());
   register_string_commands(*this);

@@ -20,7 +20,10 @@ struct data_command {
 
 class command_registry {
 public:
-  static command_registry& instance();
+  static command_registry& instance() {   // inline: a guard test on the hot path, not a call
+    static command_registry r;
+    return r;
+  }
   // nullptr if the command (by command-table id) is not a data command.
   const data_command* find(int id) const {
     return id >= 0 && static_cast<size_t>(id) < commands_.size() && commands_[static_cast<size_t>(id)].fn

@@ -135,11 +135,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-command_table& command_table::instance() {
-  static command_table table;
-  return table;
-}
-
 command_table::command_table() {
   for (auto& r : raw_specs) {
     command_spec c;
@@ -158,6 +153,12 @@ command_table::command_table() {
     if (*r.key_specs)
       for (auto& s : split(r.key_specs, " / "))
         c.key_specs.push_back(parse_key_spec(s));
+    if (c.key_specs.size() == 1) {
+      const auto& ks = c.key_specs[0];
+      if (!ks.not_key && ks.begin_type == key_spec::begin::index && ks.index > 0
+          && ks.find_type == key_spec::find::range && ks.lastkey == 0)
+        c.single_key = ks.index;
+    }
     c.group = r.group;
     c.since = r.since;
     c.summary = command_summary(c.name);
@@ -278,6 +279,14 @@ bool command_table::key_positions(const command_spec& cmd, const std::vector<std
   positions.clear();
   if (spec_of)
     spec_of->clear();
+  if (cmd.single_key > 0) {
+    if (cmd.single_key >= static_cast<int>(args.size()))
+      return false;
+    positions.push_back(cmd.single_key);
+    if (spec_of)
+      spec_of->push_back(0);
+    return true;
+  }
   int spec_index = -1;
   const int argc = static_cast<int>(args.size());
   for (auto& ks : cmd.key_specs) {

@@ -60,6 +60,9 @@ struct command_spec {
   std::vector<std::string> acl_categories;
   std::vector<std::string> tips;
   std::vector<key_spec> key_specs;
+  // The one key's position for a command with a single key spec "index i, range 0" (GET, SET,
+  // INCR, LPUSH ...), which key_positions then answers without walking the specs; 0 otherwise.
+  int single_key = 0;
   std::string group, since, summary;
   int parent = -1;                 // id of the container command
   std::vector<int> subcommands;
@@ -74,7 +77,11 @@ struct command_spec {
 
 class command_table {
 public:
-  static command_table& instance();
+  // Inline, so that the hot path's several look-ups per command cost a guard test, not a call.
+  static command_table& instance() {
+    static command_table table;
+    return table;
+  }
 
   // Top-level command by name, case-insensitive; nullptr if unknown (implemented or not).
   const command_spec* find(std::string_view name) const;

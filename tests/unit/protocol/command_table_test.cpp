@@ -160,6 +160,34 @@ BOOST_AUTO_TEST_CASE(blocking_commands_wait_on_the_keys_they_pop_from) {
   BOOST_TEST(waits_on({"brpoplpush", "src", "dst", "0"}) == (strings{"src"}));
 }
 
+// Commands whose one key spec is "index i, range 0" are answered by a shortcut: for each of them,
+// at every argument count, it must agree with the general walk over the specs.
+BOOST_AUTO_TEST_CASE(single_key_shortcut_matches_the_key_specs) {
+  int shortcut = 0;
+  for (const auto& c : table().all()) {
+    if (c.single_key == 0)
+      continue;
+    ++shortcut;
+    command_spec general = c;
+    general.single_key = 0;
+    std::vector<std::string_view> args{c.name};
+    for (int argc = 1; argc <= 6; ++argc) {
+      std::vector<int> fast, slow, fast_spec, slow_spec;
+      bool f = table().key_positions(c, args, fast, &fast_spec);
+      bool g = table().key_positions(general, args, slow, &slow_spec);
+      BOOST_TEST(f == g, c.name << " argc " << argc);
+      BOOST_TEST(fast == slow, c.name << " argc " << argc);
+      BOOST_TEST(fast_spec == slow_spec, c.name << " argc " << argc);
+      args.push_back("x");
+    }
+  }
+  BOOST_TEST(spec("get").single_key == 1);
+  BOOST_TEST(spec("set").single_key == 1);
+  BOOST_TEST(spec("mset").single_key == 0);
+  BOOST_TEST(spec("sort").single_key == 0);
+  BOOST_TEST(shortcut > 50);
+}
+
 BOOST_AUTO_TEST_CASE(key_positions_keynum) {
   // COMMAND GETKEYS zunionstore dst 2 a b -> dst a b (positions 1, 3, 4).
   std::vector<int> pos, spec_of;
