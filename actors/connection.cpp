@@ -463,12 +463,55 @@ const command_spec* check(connection_ptr self) {
   return spec;
 }
 
+// Routes a data command (GET, SET ...) by its keys, registering WATCH's ranges.
+void route_data_command(connection_ptr self, const command_spec& spec, const keyspace::data_command& data) {
+  auto& st = self->state;
+  const int id = spec.id;
+  st.keypos.clear();
+  if (data.where == keyspace::scope::keys && !command_table::instance().key_positions(spec, st.args, st.keypos))
+    st.keypos.clear();
+  route_data(self, id, data.where);
+  static const int watch_id = command_table::instance().id_of("watch");   // id_of is a linear scan
+  if (id == watch_id) {
+    for (int k : st.keypos) {
+      auto r = st.routing->owner[static_cast<size_t>(protocol::key_slot(st.args[static_cast<size_t>(k)]))];
+      if (std::find(st.watched_ranges.begin(), st.watched_ranges.end(), r) == st.watched_ranges.end())
+        st.watched_ranges.push_back(r);
+    }
+  }
+}
+
+// The data command for an id that nothing but the data path handles (no connection-level,
+// transaction, pub/sub, cluster, DEBUG or service step claims it), or nullptr. Built once, after
+// every command has been registered (the first routed command comes after start-up).
+const keyspace::data_command* plain_data_command(int id) {
+  static const std::vector<const keyspace::data_command*> plain = [] {
+    auto& table = command_table::instance();
+    std::vector<const keyspace::data_command*> v(table.size(), nullptr);
+    for (auto& c : table.all()) {
+      auto* data = keyspace::command_registry::instance().find(c.id);
+      if (data != nullptr && keyspace::find_session_command(c.id) == nullptr && c.id != debug_id()
+          && !transaction_or_pubsub(c) && !cluster_local(c) && find_service(c.id) == nullptr)
+        v[static_cast<size_t>(c.id)] = data;
+    }
+    return v;
+  }();
+  return plain[static_cast<size_t>(id)];
+}
+
 void route(connection_ptr self) {
   auto& st = self->state;
   const command_spec* spec = check(self);
   if (spec == nullptr)
     return;
   st.last_spec = spec;   // (copied into client_info.last_cmd only when someone looks: sync_last_cmd)
+  // The common case, outside MULTI and cluster mode: straight to the data path.
+  if (!st.in_multi && !st.srv->cluster_enabled) {
+    if (auto* data = plain_data_command(spec->id)) {
+      route_data_command(self, *spec, *data);
+      return;
+    }
+  }
   if (cluster_connection_command(self, *spec))
     return;
   if (cluster_redirect(self, *spec, st.args))
@@ -503,18 +546,7 @@ void route(connection_ptr self) {
     return;
   }
   if (auto* data = keyspace::command_registry::instance().find(id)) {
-    st.keypos.clear();
-    if (data->where == keyspace::scope::keys && !command_table::instance().key_positions(*spec, st.args, st.keypos))
-      st.keypos.clear();
-    route_data(self, id, data->where);
-    static const int watch_id = command_table::instance().id_of("watch");   // id_of is a linear scan
-    if (id == watch_id) {
-      for (int k : st.keypos) {
-        auto r = st.routing->owner[static_cast<size_t>(protocol::key_slot(st.args[static_cast<size_t>(k)]))];
-        if (std::find(st.watched_ranges.begin(), st.watched_ranges.end(), r) == st.watched_ranges.end())
-          st.watched_ranges.push_back(r);
-      }
-    }
+    route_data_command(self, *spec, *data);
     return;
   }
   if (auto* s = find_service(id)) {

@@ -123,6 +123,12 @@ bool cluster_connection_command(connection_ptr self, const command_spec& spec) {
   return false;
 }
 
+bool cluster_local(const command_spec& spec) {
+  auto& id = cluster_ids();
+  return spec.id == id.readonly || spec.id == id.readwrite || spec.id == id.asking || spec.parent == id.cluster
+         || spec.id == id.countkeysinslot || spec.id == id.getkeysinslot;
+}
+
 bool cluster_redirect(connection_ptr self, const command_spec& spec, const args_t& args) {
   auto& st = self->state;
   if (!st.srv->cluster_enabled)

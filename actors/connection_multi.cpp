@@ -425,6 +425,13 @@ void forget_subscriptions(connection_ptr self) {
   update_counts(self);
 }
 
+bool transaction_or_pubsub(const command_spec& spec) {
+  auto& id = command_ids();
+  const int c = spec.id;
+  return c == id.multi || c == id.exec || c == id.discard || c == id.watch || c == id.unwatch || c == id.reset
+         || parent_of(spec).id == id.quit || id.pubsub(c);
+}
+
 bool pubsub_command(connection_ptr self, const command_spec& spec) {
   if (!command_ids().pubsub(spec.id))
     return false;   // (the common case: no writer made)
