@@ -505,10 +505,12 @@ void route(connection_ptr self) {
   if (spec == nullptr)
     return;
   st.last_spec = spec;   // (copied into client_info.last_cmd only when someone looks: sync_last_cmd)
-  // The common case, outside MULTI and cluster mode: straight to the data path.
-  if (!st.in_multi && !st.srv->cluster_enabled) {
+  // The common case, outside MULTI: straight to the data path (in cluster mode, once the command's
+  // slot is known to be served here).
+  if (!st.in_multi) {
     if (auto* data = plain_data_command(spec->id)) {
-      route_data_command(self, *spec, *data);
+      if (!cluster_redirect(self, *spec, st.args))
+        route_data_command(self, *spec, *data);
       return;
     }
   }
