@@ -123,6 +123,8 @@ bool cluster_connection_command(connection_ptr self, const command_spec& spec) {
   return false;
 }
 
+// The commands cluster_connection_command above and slot_command_target below act on (route()
+// sends every other data command past them): keep them in step.
 bool cluster_local(const command_spec& spec) {
   auto& id = cluster_ids();
   return spec.id == id.readonly || spec.id == id.readwrite || spec.id == id.asking || spec.parent == id.cluster

@@ -223,6 +223,15 @@ bool run_pubsub(connection_ptr self, const command_spec& spec, const args_t& arg
 
 } // namespace
 
+// The commands transaction_command and pubsub_command below act on outside MULTI (route() sends
+// every other data command past them): keep the two in step.
+bool transaction_or_pubsub(const command_spec& spec) {
+  auto& id = command_ids();
+  const int c = spec.id;
+  return c == id.multi || c == id.exec || c == id.discard || c == id.watch || c == id.unwatch || c == id.reset
+         || parent_of(spec).id == id.quit || id.pubsub(c);
+}
+
 bool transaction_command(connection_ptr self, const command_spec& spec) {
   auto& st = self->state;
   auto& id = command_ids();
@@ -423,13 +432,6 @@ void forget_subscriptions(connection_ptr self) {
     self->send(st.srv->pubsub, subscribe_atom::value, std::move(sub));
   }
   update_counts(self);
-}
-
-bool transaction_or_pubsub(const command_spec& spec) {
-  auto& id = command_ids();
-  const int c = spec.id;
-  return c == id.multi || c == id.exec || c == id.discard || c == id.watch || c == id.unwatch || c == id.reset
-         || parent_of(spec).id == id.quit || id.pubsub(c);
 }
 
 bool pubsub_command(connection_ptr self, const command_spec& spec) {
