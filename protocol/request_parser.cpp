@@ -208,8 +208,10 @@ request_parser::status request_parser::parse(std::string_view buf, size_t& pos,
       }
       // A command that is all there in the common form is read in one go; any other (incomplete,
       // unusual or wrong) is read step by step below, keeping its progress across calls.
-      if (parse_whole(buf, pos, args))
+      if (parse_whole(buf, pos, args)) {
+        scanned_ = 0;   // (an earlier call may have searched part of this command's count line)
         return status::command;
+      }
       // The count line "*<n>\r\n".
       const char* end = buf.data() + buf.size();
       size_t line_len = 0;
