@@ -2,6 +2,7 @@
 // pipelining, skipped empty commands, and every protocol error with the text redis-server 7.0 sends.
 #include <boost/test/unit_test.hpp>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -259,6 +260,87 @@ BOOST_AUTO_TEST_CASE(split_count_line_then_whole_command) {
   while (q.parse(buf, pos, args) == request_parser::status::command)
     got.push_back(copy_args(args));
   BOOST_TEST(show(got) == show({{"x"}, {"PING"}}), boost::test_tools::per_element());
+}
+
+// However the bytes are cut into reads (and whether the connection compacts its buffer between
+// them), the parser must give what it gives for the whole input at once: the same commands, the
+// same error, the same command left in progress. Random pipelines (multibulk and inline, empty and
+// long arguments, counts over the unauthenticated limit), a third of them with bytes changed,
+// inserted or dropped, fed in random chunks. Fixed seed.
+BOOST_AUTO_TEST_CASE(random_cuts_give_what_the_whole_input_gives) {
+  std::mt19937_64 rng(20261127);
+  auto rnd = [&rng](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  auto feed = [](const std::string& input, const std::vector<size_t>& cuts, bool drop, bool unauth) {
+    request_parser p;
+    p.set_unauthenticated(unauth);
+    outcome r;
+    std::string buf;
+    size_t pos = 0, at = 0;
+    std::vector<std::string_view> args;
+    for (size_t cut : cuts) {
+      buf.append(input, at, cut - at);
+      at = cut;
+      for (;;) {
+        auto st = p.parse(buf, pos, args);
+        if (st == request_parser::status::command) {
+          r.commands.push_back(copy_args(args));
+          continue;
+        }
+        if (st == request_parser::status::error) {
+          r.error = true;
+          r.message = p.error_message();
+          return r;
+        }
+        break;
+      }
+      if (drop) {
+        buf.erase(0, pos);
+        pos = 0;
+      }
+    }
+    r.in_progress = p.in_progress();
+    return r;
+  };
+  const char junk[] = "*$\r\n-+0123456789x \0";
+  int differing = 0, errors = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string in;
+    for (int k = 1 + rnd(6); k > 0; --k) {
+      if (rnd(10) == 0) {
+        in += "PING arg\r\n";
+        continue;
+      }
+      int argc = rnd(20) == 0 ? 11 + rnd(3) : rnd(5);
+      in += "*" + std::to_string(argc) + "\r\n";
+      for (int a = 0; a < argc; ++a) {
+        int len = rnd(30) == 0 ? 16380 + rnd(10) : (rnd(4) == 0 ? rnd(200) : rnd(20));
+        in += bulk(std::string(static_cast<size_t>(len), static_cast<char>('a' + rnd(26))));
+      }
+    }
+    for (int c = rnd(3) == 0 ? 1 + rnd(3) : 0; c > 0; --c) {
+      size_t at = rng() % in.size();
+      char ch = junk[rnd(sizeof(junk) - 1)];
+      switch (rnd(3)) {
+        case 0: in[at] = ch; break;
+        case 1: in.insert(in.begin() + static_cast<std::ptrdiff_t>(at), ch); break;
+        default: in.erase(at, 1); break;
+      }
+    }
+    std::vector<size_t> cuts;
+    for (size_t i = 0; i < in.size();) {
+      i = std::min(in.size(), i + 1 + rng() % 40);
+      cuts.push_back(i);
+    }
+    bool drop = rnd(2) == 1, unauth = rnd(4) == 0;
+    auto whole = feed(in, {in.size()}, false, unauth);
+    auto cut = feed(in, cuts, drop, unauth);
+    errors += whole.error;
+    if (show(whole.commands) != show(cut.commands) || whole.error != cut.error || whole.message != cut.message
+        || whole.in_progress != cut.in_progress)
+      ++differing;
+  }
+  BOOST_TEST(differing == 0);
+  BOOST_TEST(errors > 1000);   // the corrupted inputs do reach the error paths
 }
 
 BOOST_AUTO_TEST_CASE(invalid_multibulk_length) {
