@@ -5,13 +5,21 @@
 
 namespace troupe::keyspace {
 
+int64_t next_idle_recheck(int64_t now_ms, int db_index) {
+  const int64_t period = expire_idle_recheck_ms;
+  const int64_t phase = (db_index % 16) * period / 16;
+  int64_t shifted = now_ms - phase;
+  int64_t floor = (shifted >= 0 ? shifted / period : -((-shifted + period - 1) / period)) * period;
+  return floor + period + phase;
+}
+
 size_t active_expire_step(database& db, int first, int last, expire_cursor& cur, int64_t now_ms,
                           size_t max_buckets, keyspace_stats& stats, key_observer* observer, int db_index,
                           effects_buffer* effects) {
   if (now_ms < cur.idle_until)
     return 0;
   if (db.volatile_count(first, last) == 0) {
-    cur.idle_until = now_ms + expire_idle_recheck_ms;
+    cur.idle_until = next_idle_recheck(now_ms, db_index);
     return 0;
   }
   if (cur.slot < first || cur.slot > last) {

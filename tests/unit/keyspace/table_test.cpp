@@ -1,6 +1,7 @@
 // Entries, slot tables (insert/find/detach/resize, the SCAN guarantee), databases and active expiry.
 #include "harness.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "keyspace/database.hpp"
@@ -393,25 +394,57 @@ BOOST_FIXTURE_TEST_CASE(deletes_expired_keys_across_slots, server) {
   }
 }
 
-BOOST_FIXTURE_TEST_CASE(slots_without_expiring_keys_are_looked_at_again_a_second_later, server) {
+BOOST_FIXTURE_TEST_CASE(slots_without_expiring_keys_are_looked_at_again_within_a_second, server) {
   BOOST_TEST(run({"set", "plain", "v"}) == ok());
   keyspace::database& db = database();
   keyspace::expire_cursor cur;
   keyspace::keyspace_stats st;
-  BOOST_TEST(keyspace::active_expire_step(db, 0, protocol::slot_count - 1, cur, t0, 50, st) == 0u);
-  BOOST_TEST(cur.idle_until == t0 + keyspace::expire_idle_recheck_ms);
+  BOOST_TEST(keyspace::active_expire_step(db, 0, protocol::slot_count - 1, cur, t0, 50, st, nullptr, 5) == 0u);
+  BOOST_TEST(cur.idle_until == keyspace::next_idle_recheck(t0, 5));
+  BOOST_TEST(cur.idle_until > t0);
+  BOOST_TEST(cur.idle_until <= t0 + keyspace::expire_idle_recheck_ms);
   BOOST_TEST(run({"set", "soon", "v", "pxat", std::to_string(t0 + 10)}) == ok());
-  // Within the second: left alone (lazy expiry would still catch it on access).
-  BOOST_TEST(keyspace::active_expire_step(db, 0, protocol::slot_count - 1, cur, t0 + 500, 50, st) == 0u);
+  // Until then: left alone (lazy expiry would still catch it on access).
+  BOOST_TEST(keyspace::active_expire_step(db, 0, protocol::slot_count - 1, cur, cur.idle_until - 1, 50, st, nullptr, 5)
+             == 0u);
   BOOST_TEST(peek("soon") != nullptr);
   BOOST_TEST(st.expire_cycles == 0u);
-  // After it: found and deleted.
+  // From then on: found and deleted.
+  const int64_t later = std::max(cur.idle_until, t0 + 20);
   size_t n = 0;
   for (int i = 0; i < 100 && n == 0; ++i)
-    n += keyspace::active_expire_step(db, 0, protocol::slot_count - 1, cur, t0 + keyspace::expire_idle_recheck_ms, 50, st);
+    n += keyspace::active_expire_step(db, 0, protocol::slot_count - 1, cur, later, 50, st, nullptr, 5);
   BOOST_TEST(n == 1u);
   BOOST_TEST(peek("soon") == nullptr);
   BOOST_TEST(peek("plain") != nullptr);
+}
+
+// Counting a db's keys with an expiry reads all its slot tables: the 16 dbs are counted at their
+// own moments of each second, every one exactly a second after its last count, and no 100 ms tick
+// (the slot range's) has more than two of them due.
+BOOST_AUTO_TEST_CASE(idle_rechecks_of_the_16_dbs_are_spread_over_the_second) {
+  const int64_t period = keyspace::expire_idle_recheck_ms;
+  for (int64_t start : {int64_t{0}, int64_t{999}, int64_t{1764200000123}}) {
+    std::vector<int64_t> due(16);
+    for (int i = 0; i < 16; ++i) {
+      due[static_cast<size_t>(i)] = keyspace::next_idle_recheck(start, i);
+      BOOST_TEST(due[static_cast<size_t>(i)] > start);
+      BOOST_TEST(due[static_cast<size_t>(i)] <= start + period);
+    }
+    for (int64_t now = start + 100; now < start + 5000; now += 100) {
+      int counted = 0;
+      for (int i = 0; i < 16; ++i) {
+        auto& d = due[static_cast<size_t>(i)];
+        if (now < d)
+          continue;
+        ++counted;
+        int64_t next = keyspace::next_idle_recheck(now, i);
+        BOOST_TEST(next == d + period, "db " << i << " at " << now);
+        d = next;
+      }
+      BOOST_TEST(counted <= 2, "at " << now);
+    }
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(stays_within_its_slot_range, server) {
