@@ -259,9 +259,18 @@ describe('ioredis Cluster', () => {
 describe('ioredis pub/sub across nodes', () => {
   let nodes;
   const conns = [];
-  const open = (port, host) => {
+  // A connection once ioredis has found it ready. A SUBSCRIBE issued earlier goes out at once (it
+  // may be sent while a server loads) and puts the connection in subscriber mode, and ioredis then
+  // refuses its own ready check (INFO) and drops the connection: under load a subscriber vanished
+  // that way ("Connection in subscriber mode, only subscriber commands may be used").
+  const open = async (port, host) => {
     const c = plain(port, host);
     conns.push(c);
+    if (c.status !== 'ready')
+      await new Promise((resolve, reject) => {
+        c.once('ready', resolve);
+        c.once('error', reject);
+      });
     return c;
   };
   before(async () => {
@@ -276,17 +285,17 @@ describe('ioredis pub/sub across nodes', () => {
   it('a message published on one node reaches subscribers on every node', TIMEOUT, async () => {
     const channel = `news:${RUN}`;
     const received = nodes.map(() => []);
-    const subs = nodes.map((n, i) => {
-      const s = open(n.port, n.host);
+    const subs = await Promise.all(nodes.map(async (n, i) => {
+      const s = await open(n.port, n.host);
       s.on('message', (ch, msg) => received[i].push([ch, msg]));
       return s;
-    });
+    }));
     for (const s of subs) assert.equal(await s.subscribe(channel), 1);
     // Publish through each node in turn: every subscriber, wherever it is, sees all of them. (Not
     // necessarily in publishing order: Redis orders messages only per publishing node.) PUBLISH
     // counts only the node's own subscribers (as Redis does): one on every node here.
     for (const [i, n] of nodes.entries()) {
-      const pub = open(n.port, n.host);
+      const pub = await open(n.port, n.host);
       assert.equal(await pub.publish(channel, `hello from ${n.port}`), 1, `PUBLISH via node ${i}`);
     }
     const expected = nodes.map((n) => `${channel} hello from ${n.port}`).sort();
@@ -299,11 +308,11 @@ describe('ioredis pub/sub across nodes', () => {
 
   it('pattern subscriptions on one node see messages published on another', TIMEOUT, async () => {
     const [a, b] = nodes.filter((n) => n.master);
-    const sub = open(a.port, a.host);
+    const sub = await open(a.port, a.host);
     const got = [];
     sub.on('pmessage', (pattern, ch, msg) => got.push([pattern, ch, msg]));
     assert.equal(await sub.psubscribe(`sport:${RUN}:*`), 1);
-    const pub = open(b.port, b.host);
+    const pub = await open(b.port, b.host);
     assert.equal(await pub.publish(`sport:${RUN}:tennis`, 'set point'), 0); // no subscriber on b itself
     assert.equal(await pub.publish(`weather:${RUN}`, 'rain'), 0);
     await waitFor('the pmessage', () => got.length >= 1);
@@ -314,11 +323,11 @@ describe('ioredis pub/sub across nodes', () => {
   it('messages published on one node arrive in order on another', TIMEOUT, async () => {
     const [a, b] = nodes.filter((n) => n.master);
     const channel = `ordered:${RUN}`;
-    const sub = open(a.port, a.host);
+    const sub = await open(a.port, a.host);
     const got = [];
     sub.on('message', (ch, msg) => got.push(msg));
     await sub.subscribe(channel);
-    const pub = open(b.port, b.host);
+    const pub = await open(b.port, b.host);
     await Promise.all(range(500).map((i) => pub.publish(channel, `m${i}`))); // pipelined
     for (const i of range(100, 500)) await pub.publish(channel, `m${i}`);
     await waitFor('600 messages', () => got.length >= 600);
