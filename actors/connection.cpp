@@ -142,7 +142,7 @@ void dispatch(connection_ptr self) {
   }
 }
 
-void add_to_batch(connection_ptr self, uint16_t range, int cmd) {
+void add_to_batch(connection_ptr self, uint16_t range, int cmd, int first_key_slot = -1) {
   auto& st = self->state;
   auto& b = st.batches[range];
   if (st.batch_size[range] == 0) {
@@ -156,6 +156,7 @@ void add_to_batch(connection_ptr self, uint16_t range, int cmd) {
   c.cmd = static_cast<uint16_t>(cmd);
   c.db = static_cast<uint32_t>(st.sess.db());
   c.resp = static_cast<uint8_t>(st.sess.resp());
+  c.slot = static_cast<int16_t>(first_key_slot);
   for (auto a : st.args) {
     b.data.append(a.data(), a.size());
     b.arg_ends.push_back(static_cast<uint32_t>(b.data.size()));
@@ -371,14 +372,17 @@ void route_data(connection_ptr self, int cmd, keyspace::scope where) {
     add_to_batch(self, 0, cmd); // no keys (bad arguments): the command reports its own error
     return;
   }
-  uint16_t target = routing.owner[protocol::key_slot(st.args[static_cast<size_t>(st.keypos[0])])];
+  const int slot = protocol::key_slot(st.args[static_cast<size_t>(st.keypos[0])]);
+  uint16_t target = routing.owner[static_cast<size_t>(slot)];
   for (size_t i = 1; i < st.keypos.size(); ++i) {
     if (routing.owner[protocol::key_slot(st.args[static_cast<size_t>(st.keypos[i])])] != target) {
       defer(self, cmd, st.keypos);
       return;
     }
   }
-  add_to_batch(self, target, cmd);
+  // The slot goes along for the range's prefetch when it is that of the key the prefetch takes.
+  bool first_key = st.keypos[0] == command_table::instance().at(cmd).first_key;
+  add_to_batch(self, target, cmd, first_key ? slot : -1);
 }
 
 void unknown_command(connection_ptr self) {

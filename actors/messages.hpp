@@ -61,11 +61,12 @@ struct batch_command {
   uint8_t resp = 2;
   uint8_t flags = 0;  // may_block
   static constexpr uint8_t may_block = 1;
+  int16_t slot = -1;  // the slot of the command's first key (spec first_key) if the connection computed it
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_command& x) {
-  return f(caf::meta::type_name("batch_command"), x.first_arg, x.argc, x.cmd, x.db, x.resp, x.flags);
+  return f(caf::meta::type_name("batch_command"), x.first_arg, x.argc, x.cmd, x.db, x.resp, x.flags, x.slot);
 }
 
 // What a connection sends a slot_range per read: the commands of one segment that live there.

@@ -394,7 +394,7 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
         auto fk = static_cast<uint32_t>(specs.at(d.cmd).first_key);
         if (fk == 0 || fk >= d.argc)
           continue;
-        st.prefetch.push_back({static_cast<int>(d.db), arg(d.first_arg + fk)});
+        st.prefetch.push_back({static_cast<int>(d.db), arg(d.first_arg + fk), d.slot});
       }
       keyspace::prefetch(*st.srv->data, st.prefetch.data(), st.prefetch.size());
     }

@@ -52,7 +52,8 @@ void prefetch(const dataset& data, key_ref* keys, size_t n) {
     size_t m = std::min(window, n - first);
     for (size_t i = 0; i < m; ++i) {
       auto& k = keys[first + i];
-      k.slot = protocol::key_slot(k.key);
+      if (k.slot < 0)
+        k.slot = protocol::key_slot(k.key);
       tables[i] = data.db(k.db).slot_address(k.slot);
       __builtin_prefetch(tables[i]);
       k.hash = hash_key(k.key);

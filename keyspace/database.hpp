@@ -36,7 +36,7 @@ private:
 struct key_ref {
   int db = 0;
   std::string_view key;
-  int slot = 0;
+  int slot = -1;   // -1: prefetch computes it (a caller that knows it already may set it)
   uint32_t hash = 0;
 };
 

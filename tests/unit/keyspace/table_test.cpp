@@ -321,8 +321,13 @@ BOOST_AUTO_TEST_CASE(prefetch_changes_nothing) {
     for (int i = 0; i < 40; ++i)
       refs.push_back({i % 3 == 0 ? 1 : 0, names[static_cast<size_t>(i)]});
   refs.push_back({0, ""});
+  refs[5].slot = protocol::key_slot(refs[5].key);   // a slot the caller already knows is kept
   keyspace::prefetch(data, refs.data(), refs.size());
   keyspace::prefetch(data, refs.data(), 0);
+  for (auto& r : refs) {
+    BOOST_TEST(r.slot == protocol::key_slot(r.key));   // the others are computed
+    BOOST_TEST(r.hash == hash_key(r.key));
+  }
   for (int i = 0; i < 40; ++i) {
     auto& key = names[static_cast<size_t>(i)];
     for (int d = 0; d < 2; ++d) {
