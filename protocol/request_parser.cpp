@@ -167,6 +167,15 @@ request_parser::status request_parser::parse_inline(std::string_view buf, size_t
   return status::command;
 }
 
+const char* request_parser::header_cr(const char* line, size_t avail) {
+  const void* cr = std::memchr(line + scanned_, '\r', avail - scanned_);
+  if (cr == nullptr || static_cast<const char*>(cr) + 1 >= line + avail) {
+    scanned_ = cr == nullptr ? avail : avail - 1;
+    return nullptr;
+  }
+  return static_cast<const char*>(cr);
+}
+
 bool request_parser::parse_whole(std::string_view buf, size_t& pos, std::vector<std::string_view>& args) {
   const char* start = buf.data() + pos;
   const char* end = buf.data() + buf.size();
@@ -217,14 +226,10 @@ request_parser::status request_parser::parse(std::string_view buf, size_t& pos,
       size_t line_len = 0;
       int64_t count = 0;
       if (!quick_header(start, end, count, line_len)) {
-        const void* cr = std::memchr(start + scanned_, '\r', avail - scanned_);
-        if (cr == nullptr || static_cast<const char*>(cr) + 1 >= end) {
-          if (avail > limits_.max_inline)
-            return fail("Protocol error: too big mbulk count string");
-          scanned_ = cr == nullptr ? avail : avail - 1;
-          return status::incomplete;
-        }
-        line_len = static_cast<size_t>(static_cast<const char*>(cr) - start);
+        const char* cr = header_cr(start, avail);
+        if (cr == nullptr)
+          return avail > limits_.max_inline ? fail("Protocol error: too big mbulk count string") : status::incomplete;
+        line_len = static_cast<size_t>(cr - start);
         if (!parse_int64(std::string_view(start + 1, line_len - 1), count))
           return fail("Protocol error: invalid multibulk length");
       }
@@ -253,17 +258,13 @@ request_parser::status request_parser::parse(std::string_view buf, size_t& pos,
         size_t line_len = 0;
         int64_t len = 0;
         if (hdr[0] != '$' || !quick_header(hdr, end, len, line_len)) {
-          size_t hdr_avail = avail - offset_;
-          const void* cr = std::memchr(hdr + scanned_, '\r', hdr_avail - scanned_);
-          if (cr == nullptr || static_cast<const char*>(cr) + 1 >= end) {
-            if (hdr_avail > limits_.max_inline)
-              return fail("Protocol error: too big bulk count string");
-            scanned_ = cr == nullptr ? hdr_avail : hdr_avail - 1;
-            return status::incomplete;
-          }
+          const char* cr = header_cr(hdr, avail - offset_);
+          if (cr == nullptr)
+            return avail - offset_ > limits_.max_inline ? fail("Protocol error: too big bulk count string")
+                                                        : status::incomplete;
           if (hdr[0] != '$')
             return fail(std::string("Protocol error: expected '$', got '") + hdr[0] + "'");
-          line_len = static_cast<size_t>(static_cast<const char*>(cr) - hdr);
+          line_len = static_cast<size_t>(cr - hdr);
           if (!parse_int64(std::string_view(hdr + 1, line_len - 1), len) || len < 0)
             return fail("Protocol error: invalid bulk length");
         }

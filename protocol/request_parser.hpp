@@ -47,6 +47,10 @@ private:
   // A whole multibulk command whose headers all take the quick form: true and `pos` moved past it,
   // or false with the parser's state untouched.
   bool parse_whole(std::string_view buf, size_t& pos, std::vector<std::string_view>& args);
+  // The CR ending the header line at `line` (`avail` bytes in the buffer from there on), searched
+  // from where the last call left off, with at least one byte after it; nullptr (the search's
+  // progress kept in scanned_) while the line is incomplete.
+  const char* header_cr(const char* line, size_t avail);
   void reset();
 
   parser_limits limits_;

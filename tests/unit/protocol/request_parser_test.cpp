@@ -25,42 +25,17 @@ struct outcome {
 
 command copy_args(const std::vector<std::string_view>& args) { return command(args.begin(), args.end()); }
 
-// Feeds the whole input at once.
-outcome parse_chunk(std::string_view input, request_parser& p) {
-  outcome r;
-  std::string buf(input);
-  size_t pos = 0;
-  std::vector<std::string_view> args;
-  for (;;) {
-    auto st = p.parse(buf, pos, args);
-    if (st == request_parser::status::command) {
-      r.commands.push_back(copy_args(args));
-      continue;
-    }
-    if (st == request_parser::status::error) {
-      r.error = true;
-      r.message = p.error_message();
-    }
-    break;
-  }
-  r.in_progress = p.in_progress();
-  return r;
-}
-
-outcome parse_chunk(std::string_view input) {
-  request_parser p;
-  return parse_chunk(input, p);
-}
-
-// Feeds the input one byte at a time. With `drop`, the bytes before the command in flight are
-// erased from the buffer after every incomplete parse, as a connection compacting its buffer does.
-outcome parse_bytewise(std::string_view input, bool drop, request_parser& p) {
+// Feeds the input in reads ending at each of `cuts` (increasing, the last the input's size). With
+// `drop`, the bytes before the command in flight are erased from the buffer after every read, as a
+// connection compacting its buffer does.
+outcome parse_cuts(std::string_view input, const std::vector<size_t>& cuts, bool drop, request_parser& p) {
   outcome r;
   std::string buf;
-  size_t pos = 0;
+  size_t pos = 0, at = 0;
   std::vector<std::string_view> args;
-  for (char ch : input) {
-    buf.push_back(ch);
+  for (size_t cut : cuts) {
+    buf.append(input.substr(at, cut - at));
+    at = cut;
     for (;;) {
       auto st = p.parse(buf, pos, args);
       if (st == request_parser::status::command) {
@@ -72,15 +47,31 @@ outcome parse_bytewise(std::string_view input, bool drop, request_parser& p) {
         r.message = p.error_message();
         return r;
       }
-      if (drop) {
-        buf.erase(0, pos);
-        pos = 0;
-      }
       break;
+    }
+    if (drop) {
+      buf.erase(0, pos);
+      pos = 0;
     }
   }
   r.in_progress = p.in_progress();
   return r;
+}
+
+// Feeds the whole input at once.
+outcome parse_chunk(std::string_view input, request_parser& p) { return parse_cuts(input, {input.size()}, false, p); }
+
+outcome parse_chunk(std::string_view input) {
+  request_parser p;
+  return parse_chunk(input, p);
+}
+
+// Feeds the input one byte at a time.
+outcome parse_bytewise(std::string_view input, bool drop, request_parser& p) {
+  std::vector<size_t> cuts;
+  for (size_t i = 1; i <= input.size(); ++i)
+    cuts.push_back(i);
+  return parse_cuts(input, cuts, drop, p);
 }
 
 outcome parse_bytewise(std::string_view input, bool drop = false) {
@@ -273,33 +264,7 @@ BOOST_AUTO_TEST_CASE(random_cuts_give_what_the_whole_input_gives) {
   auto feed = [](const std::string& input, const std::vector<size_t>& cuts, bool drop, bool unauth) {
     request_parser p;
     p.set_unauthenticated(unauth);
-    outcome r;
-    std::string buf;
-    size_t pos = 0, at = 0;
-    std::vector<std::string_view> args;
-    for (size_t cut : cuts) {
-      buf.append(input, at, cut - at);
-      at = cut;
-      for (;;) {
-        auto st = p.parse(buf, pos, args);
-        if (st == request_parser::status::command) {
-          r.commands.push_back(copy_args(args));
-          continue;
-        }
-        if (st == request_parser::status::error) {
-          r.error = true;
-          r.message = p.error_message();
-          return r;
-        }
-        break;
-      }
-      if (drop) {
-        buf.erase(0, pos);
-        pos = 0;
-      }
-    }
-    r.in_progress = p.in_progress();
-    return r;
+    return parse_cuts(input, cuts, drop, p);
   };
   const char junk[] = "*$\r\n-+0123456789x \0";
   int differing = 0, errors = 0;
