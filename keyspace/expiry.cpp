@@ -8,9 +8,8 @@ namespace troupe::keyspace {
 int64_t next_idle_recheck(int64_t now_ms, int db_index) {
   const int64_t period = expire_idle_recheck_ms;
   const int64_t phase = (db_index % 16) * period / 16;
-  int64_t shifted = now_ms - phase;
-  int64_t floor = (shifted >= 0 ? shifted / period : -((-shifted + period - 1) / period)) * period;
-  return floor + period + phase;
+  // The first time after now_ms that is phase past a multiple of the period (now_ms >= 0).
+  return (now_ms - phase + period) / period * period + phase;
 }
 
 size_t active_expire_step(database& db, int first, int last, expire_cursor& cur, int64_t now_ms,
