@@ -352,11 +352,11 @@ void run_deferred(connection_ptr self) {
 }
 
 // Routes a data command by its keys (st.keypos; empty with scope::all: the whole dataset).
-void route_data(connection_ptr self, int cmd, keyspace::scope where) {
+void route_data(connection_ptr self, const command_spec& spec, keyspace::scope where) {
   auto& st = self->state;
   auto& routing = *st.routing;
-  bool blocking = command_table::instance().at(cmd).has(protocol::cmd_blocking);
-  if (blocking) {
+  const int cmd = spec.id;
+  if (spec.has(protocol::cmd_blocking)) {
     defer(self, cmd, st.keypos);
     return;
   }
@@ -381,7 +381,7 @@ void route_data(connection_ptr self, int cmd, keyspace::scope where) {
     }
   }
   // The slot goes along for the range's prefetch when it is that of the key the prefetch takes.
-  bool first_key = st.keypos[0] == command_table::instance().at(cmd).first_key;
+  bool first_key = st.keypos[0] == spec.first_key;
   add_to_batch(self, target, cmd, first_key ? slot : -1);
 }
 
@@ -474,7 +474,7 @@ void route_data_command(connection_ptr self, const command_spec& spec, const key
   st.keypos.clear();
   if (data.where == keyspace::scope::keys && !command_table::instance().key_positions(spec, st.args, st.keypos))
     st.keypos.clear();
-  route_data(self, id, data.where);
+  route_data(self, spec, data.where);
   static const int watch_id = command_table::instance().id_of("watch");   // id_of is a linear scan
   if (id == watch_id) {
     for (int k : st.keypos) {
@@ -544,7 +544,7 @@ void route(connection_ptr self) {
       end_local(self);
       return;
     }
-    route_data(self, id, st.keypos.empty() ? keyspace::scope::all : keyspace::scope::keys);
+    route_data(self, *spec, st.keypos.empty() ? keyspace::scope::all : keyspace::scope::keys);
     return;
   }
   if (int target = slot_command_target(self, *spec); target >= 0) {

@@ -101,10 +101,17 @@ void register_cluster_commands(std::vector<service>& services) {
   }
 }
 
+// The commands cluster_connection_command acts on, and (CLUSTER's subcommands) slot_command_target:
+// route() sends every other data command past both.
+bool cluster_local(const command_spec& spec) {
+  auto& id = cluster_ids();
+  return spec.id == id.readonly || spec.id == id.readwrite || spec.id == id.asking || spec.parent == id.cluster;
+}
+
 bool cluster_connection_command(connection_ptr self, const command_spec& spec) {
   auto& st = self->state;
   auto& id = cluster_ids();
-  if (spec.id != id.readonly && spec.id != id.readwrite && spec.id != id.asking && spec.parent != id.cluster)
+  if (!cluster_local(spec))
     return false;
   if (!st.srv->cluster_enabled) {
     local_error(self, "ERR This instance has cluster support disabled");
@@ -121,14 +128,6 @@ bool cluster_connection_command(connection_ptr self, const command_spec& spec) {
     return true;
   }
   return false;
-}
-
-// The commands cluster_connection_command above and slot_command_target below act on (route()
-// sends every other data command past them): keep them in step.
-bool cluster_local(const command_spec& spec) {
-  auto& id = cluster_ids();
-  return spec.id == id.readonly || spec.id == id.readwrite || spec.id == id.asking || spec.parent == id.cluster
-         || spec.id == id.countkeysinslot || spec.id == id.getkeysinslot;
 }
 
 bool cluster_redirect(connection_ptr self, const command_spec& spec, const args_t& args) {

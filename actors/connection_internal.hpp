@@ -56,7 +56,8 @@ bool debug_command(connection_ptr self, resp_writer& w, std::vector<int>& keys);
 void register_cluster_commands(std::vector<service>& services);
 // READONLY / READWRITE / ASKING, and CLUSTER in a node without cluster support. True if handled.
 bool cluster_connection_command(connection_ptr self, const protocol::command_spec& spec);
-// Whether cluster_connection_command or slot_command_target ever handles this command.
+// Whether cluster_connection_command or slot_command_target ever handles this command (the former
+// checks it first).
 bool cluster_local(const protocol::command_spec& spec);
 // Checks a keyed command against slot ownership; replies the redirection (CROSSSLOT, MOVED ...)
 // and returns true when it may not run here.
@@ -80,7 +81,8 @@ keyspace::events_observer& observer(connection_ptr self);
 // Handles MULTI, EXEC, DISCARD, WATCH-in-MULTI errors, UNWATCH, RESET's extra work and the pub/sub
 // commands. Returns true when the command was handled (or queued) here.
 bool transaction_command(connection_ptr self, const protocol::command_spec& spec);
-// Whether transaction_command or pubsub_command ever handles this command, outside MULTI.
+// Whether transaction_command or pubsub_command ever handles this command outside MULTI
+// (transaction_command checks it first).
 bool transaction_or_pubsub(const protocol::command_spec& spec);
 // While the locks for EXEC are held.
 void run_exec_locked(connection_ptr self);

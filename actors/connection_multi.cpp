@@ -223,8 +223,8 @@ bool run_pubsub(connection_ptr self, const command_spec& spec, const args_t& arg
 
 } // namespace
 
-// The commands transaction_command and pubsub_command below act on outside MULTI (route() sends
-// every other data command past them): keep the two in step.
+// The commands transaction_command (which checks this first) and pubsub_command (the pub/sub ones)
+// act on outside MULTI: route() sends every other data command past them.
 bool transaction_or_pubsub(const command_spec& spec) {
   auto& id = command_ids();
   const int c = spec.id;
@@ -234,6 +234,8 @@ bool transaction_or_pubsub(const command_spec& spec) {
 
 bool transaction_command(connection_ptr self, const command_spec& spec) {
   auto& st = self->state;
+  if (!st.in_multi && !transaction_or_pubsub(spec))
+    return false;
   auto& id = command_ids();
   const int c = spec.id;
   if (c == id.multi) {
