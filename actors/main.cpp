@@ -259,6 +259,16 @@ int main(int argc, char** argv) {
                          + std::to_string(port) + ".");
     config::log_warning("Server initialized");
     actors::bus_listener_actor bus;
+    // The cluster actor is there before the first client can ask it anything (loading and saving
+    // nodes.conf, with its fsyncs, can take a while on a busy disk).
+    if (cluster) {
+      auto c = actors::spawn_cluster(sys, srv);
+      if (!c) {
+        config::log_warning(sys.render(c.error()));
+        std::_Exit(1);
+      }
+      srv.cluster = *c;
+    }
     auto l = actors::spawn_listener(mm, srv, cfg.get_string("bind"), static_cast<uint16_t>(port));
     if (!l) {
       config::log_warning("Warning: " + sys.render(l.error()));
@@ -267,12 +277,6 @@ int main(int argc, char** argv) {
     }
     srv.listener = *l;
     if (cluster) {
-      auto c = actors::spawn_cluster(sys, srv);
-      if (!c) {
-        config::log_warning(sys.render(c.error()));
-        std::_Exit(1);
-      }
-      srv.cluster = *c;
       int bus_port = static_cast<int>(cfg.get_int("cluster-port"));
       if (bus_port == 0)
         bus_port = port + 10000;

@@ -1,6 +1,7 @@
 """Starting a node exactly like redis-server: flags, config files, errors, daemonize, logs, shutdown."""
 import os
 import signal
+import socket
 import subprocess
 import time
 import unittest
@@ -141,6 +142,30 @@ class Startup(unittest.TestCase):
         s.proc.wait(10)
         self.assertEqual(s.proc.returncode, 0)
         self.assertIn("User requested shutdown...", s.output())
+
+    def test_cluster_commands_answered_from_the_first_connection(self):
+        # CLUSTER commands sent the moment a fresh cluster node's port opens (as redis-cli
+        # --cluster create does after starting nodes) get their answer: the node's cluster actor
+        # is there before it listens (it used to come after, once nodes.conf was written).
+        for _ in range(5):
+            s = Server("--cluster-enabled", "yes", "--cluster-port", str(free_port())).start(wait=False)
+            try:
+                reply = b""
+                deadline = time.time() + 20
+                while time.time() < deadline:
+                    try:
+                        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+                    except OSError:
+                        time.sleep(0.001)
+                        continue
+                    with c:
+                        c.sendall(b"*2\r\n$7\r\nCLUSTER\r\n$4\r\nMYID\r\n")
+                        reply = c.recv(1000)
+                    if not reply.startswith(b"-LOADING"):
+                        break
+                self.assertRegex(reply, rb"^\$40\r\n[0-9a-f]{40}\r\n$")
+            finally:
+                s.stop()
 
     def test_dir_that_does_not_exist(self):
         r = run("--dir", "/nonexistent/troupe/dir", "--port", str(free_port()))
