@@ -87,13 +87,8 @@ void finish_segment(connection_ptr self) {
   }
   for (auto i : st.used) {
     st.batch_size[i] = 0;
-    auto& r = st.replies[i];
-    if (r.out.capacity() > 64 * 1024) {
-      r = reply_batch{};   // give back what a big reply took
-    } else {
-      r.out.clear();       // keep the buffers for the next segment
-      r.ends.clear();
-    }
+    empty_for_reuse(st.replies[i].out);   // kept for the next segment
+    empty_for_reuse(st.replies[i].ends);
   }
   st.used.clear();
   st.srv->per_loop[st.loop].total_commands.fetch_add(st.parts.size(), std::memory_order_relaxed);
@@ -126,13 +121,15 @@ void dispatch(connection_ptr self) {
       ++st.batches_direct;
       if (res == direct_result::later)
         ++st.outstanding;   // held by the aof_writer until fsynced
-      b.data.clear();       // kept, with their capacity, for the next segment
-      b.arg_ends.clear();
-      b.cmds.clear();
+      empty_for_reuse(b);   // kept for the next segment
       continue;
     }
     ++st.outstanding;
     ++st.batches_sent;
+    // The range writes the reply into this connection's reply buffers, and sends the batch's
+    // buffers back with it (see the reply_batch handler).
+    b.spare_out = std::move(st.replies[i].out);
+    b.spare_ends = std::move(st.replies[i].ends);
     self->send(st.routing->ranges[i], std::move(b));
     b = command_batch{};
   }
@@ -665,6 +662,11 @@ keyspace::client_info& refreshed_info(connection_ptr self) {
   i.qbuf_free = st.in.capacity() - st.in.size();
   i.omem = st.pending_output;
   i.tot_mem = st.in.capacity() + st.local.capacity() + sizeof(connection_state);
+  for (auto& b : st.batches)
+    i.tot_mem += b.data.capacity() + b.arg_ends.capacity() * sizeof(uint32_t)
+                 + b.cmds.capacity() * sizeof(batch_command);
+  for (auto& r : st.replies)
+    i.tot_mem += r.out.capacity() + r.ends.capacity() * sizeof(uint32_t);
   i.multi = st.in_multi ? static_cast<int>(st.multi_queue.size()) : -1;
   i.sub = static_cast<int>(st.channels.size());
   i.psub = static_cast<int>(st.patterns.size());
@@ -908,6 +910,10 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
       if (r.segment != st.segment)
         return;
       uint32_t src = r.source;
+      auto& b = st.batches[src];   // empty since the batch left, as nothing is added while busy
+      b.data = std::move(r.spare_data);
+      b.arg_ends = std::move(r.spare_arg_ends);
+      b.cmds = std::move(r.spare_cmds);
       st.replies[src] = std::move(r);
       if (--st.outstanding > 0)
         return;

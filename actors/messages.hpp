@@ -70,17 +70,22 @@ typename Inspector::result_type inspect(Inspector& f, batch_command& x) {
 }
 
 // What a connection sends a slot_range per read: the commands of one segment that live there.
+// A batch and its reply each carry the other's emptied buffers back (spare_*), so that batches
+// crossing threads as messages allocate nothing once their buffers have grown.
 struct command_batch {
   uint64_t segment = 0;
   int64_t client = 0;               // the connection's client id (WATCH, blocked clients)
   std::string data;                 // all arguments, back to back
   std::vector<uint32_t> arg_ends;   // end offset of each argument in data
   std::vector<batch_command> cmds;
+  std::string spare_out;            // an earlier reply's buffers, for this batch's reply
+  std::vector<uint32_t> spare_ends;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command_batch& x) {
-  return f(caf::meta::type_name("command_batch"), x.segment, x.client, x.data, x.arg_ends, x.cmds);
+  return f(caf::meta::type_name("command_batch"), x.segment, x.client, x.data, x.arg_ends, x.cmds, x.spare_out,
+           x.spare_ends);
 }
 
 // The encoded replies to a command_batch, in its order.
@@ -89,11 +94,31 @@ struct reply_batch {
   uint32_t source = 0;              // index of the slot_range
   std::string out;
   std::vector<uint32_t> ends;       // end offset of each reply in out
+  std::string spare_data;           // the batch's buffers, emptied, for the connection's next batch
+  std::vector<uint32_t> spare_arg_ends;
+  std::vector<batch_command> spare_cmds;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reply_batch& x) {
-  return f(caf::meta::type_name("reply_batch"), x.segment, x.source, x.out, x.ends);
+  return f(caf::meta::type_name("reply_batch"), x.segment, x.source, x.out, x.ends, x.spare_data,
+           x.spare_arg_ends, x.spare_cmds);
+}
+
+// Empties a buffer kept for reuse; one that an unusually large batch or reply grew past 64 KB
+// gives its memory back.
+template <class Buffer>
+void empty_for_reuse(Buffer& b) {
+  if (b.capacity() * sizeof(typename Buffer::value_type) > 64 * 1024)
+    Buffer().swap(b);
+  else
+    b.clear();
+}
+
+inline void empty_for_reuse(command_batch& b) {
+  empty_for_reuse(b.data);
+  empty_for_reuse(b.arg_ends);
+  empty_for_reuse(b.cmds);
 }
 
 // Replies the aof_writer released after one fsync (appendfsync always) for connections of one I/O

@@ -155,6 +155,20 @@ class Commands(unittest.TestCase):
         self.assertNotIn("victim", {c["name"] for c in r.client_list()})
         self.assertEqual(r.client_kill_filter(_id=999999), 0)
 
+    def test_client_memory_returns_after_a_large_value(self):
+        # The buffers a connection keeps between commands (input, batches, replies) let go of
+        # what a 2 MB value made them take: CLIENT LIST tot-mem counts them all.
+        c = self.server.client()
+        c.client_setname("big")
+        c.set("bigvalue", "x" * 2_000_000)
+        self.assertEqual(len(c.get("bigvalue")), 2_000_000)
+        c.ping()
+        c.ping()
+        mem = {x["name"]: int(x["tot-mem"]) for x in self.r.client_list()}["big"]
+        self.assertGreater(mem, 0)
+        self.assertLess(mem, 300_000)
+        c.close()
+
     def test_actors(self):
         lines = self.server.cli("ACTORS").strip().split("\n")
         names = [l.split()[0] for l in lines]
