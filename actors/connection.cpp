@@ -724,14 +724,15 @@ bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keys
   return later;
 }
 
-// Grows the read size while reads fill it (up to 64 KB), shrinks it after many small reads.
+// Grows the read size while reads fill it (up to 64 KB), shrinks it after many small reads (down
+// to 512 bytes: CAF zero-fills the unused part of its read buffer after every read).
 void adapt_read_size(connection_ptr self, size_t got) {
   auto& st = self->state;
   uint32_t next = st.read_size;
   if (got >= st.read_size && st.read_size < 64 * 1024) {
     next = st.read_size * 2;
     st.small_reads = 0;
-  } else if (got < st.read_size / 4 && st.read_size > 4096) {
+  } else if (got < st.read_size / 4 && st.read_size > 512) {
     if (++st.small_reads >= 64) {
       next = st.read_size / 2;
       st.small_reads = 0;
