@@ -400,7 +400,7 @@ void unknown_command(connection_ptr self) {
 const command_spec* check(connection_ptr self) {
   auto& st = self->state;
   auto& table = command_table::instance();
-  const command_spec* spec = table.find(st.args[0]);
+  const command_spec* spec = st.lookup.find(st.args[0]);
   if (spec == nullptr || !spec->implemented) {
     unknown_command(self);
     return nullptr;

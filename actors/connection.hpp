@@ -52,6 +52,7 @@ struct connection_state {
   // The last command (CLIENT LIST cmd=), copied into sess.info.last_cmd only when it is read.
   const protocol::command_spec* last_spec = nullptr;
   const protocol::command_spec* last_spec_synced = nullptr;
+  protocol::command_lookup_cache lookup;
 
   // The segment being built or in flight: replies go out in `parts` order. A part is a reply from
   // a slot_range (source = its index, index = position in its batch) or a local one (source -1).

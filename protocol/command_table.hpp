@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -122,6 +123,29 @@ private:
   // Open-addressing hash of index_ (positions, -1 empty) by FNV-1a of the lower-case name: find()
   // runs for every command, and a binary search spent ~8 string comparisons on it.
   std::vector<int32_t> by_hash_;
+};
+
+// command_table::find with a memory of the last name found, byte for byte as it was written: a
+// connection sends the same few commands over and over, and comparing a name costs less than
+// hashing it.
+class command_lookup_cache {
+public:
+  const command_spec* find(std::string_view name) {
+    if (name.size() == len_ && std::memcmp(name.data(), name_, len_) == 0)
+      return spec_;
+    const command_spec* spec = command_table::instance().find(name);
+    if (spec != nullptr && name.size() <= sizeof(name_)) {
+      std::memcpy(name_, name.data(), name.size());
+      len_ = name.size();
+      spec_ = spec;
+    }
+    return spec;
+  }
+
+private:
+  char name_[24] = {};
+  size_t len_ = sizeof(name_) + 1;   // matches no name until one is found
+  const command_spec* spec_ = nullptr;
 };
 
 // Lower-cases ASCII into `out` (for table look-ups).

@@ -53,6 +53,25 @@ BOOST_AUTO_TEST_CASE(find_is_case_insensitive) {
   BOOST_TEST(&table().at(spec("get").id) == &spec("get"));
 }
 
+BOOST_AUTO_TEST_CASE(lookup_cache_agrees_with_find) {
+  // Every name, in a sequence that repeats, alternates, changes case, length or one byte, and
+  // includes unknown, empty and over-long names: the cache answers as the table does.
+  std::vector<std::string> names = {"get", "get", "GET", "get", "set", "get", "ge", "gett", "gex", "",
+                                    "", "get", "georadiusbymember_ro", "GEORADIUSBYMEMBER_RO",
+                                    "georadiusbymember_ro", "georadiusbymember_rx", "nosuchcommand",
+                                    "nosuchcommand", "get", "an_unknown_name_longer_than_24_bytes",
+                                    "an_unknown_name_longer_than_24_bytes", "get\0", "get", "Get"};
+  for (auto& c : table().all())
+    if (c.parent < 0) {
+      names.push_back(c.name);
+      names.push_back(c.name);
+      names.push_back(c.name.substr(0, c.name.size() - 1));
+    }
+  command_lookup_cache cache;
+  for (auto& n : names)
+    BOOST_TEST(cache.find(n) == table().find(n), "name '" << n << "'");
+}
+
 BOOST_AUTO_TEST_CASE(subcommands) {
   const command_spec& config = spec("config");
   BOOST_TEST(config.is_container());
