@@ -65,11 +65,16 @@ def wait_for_port(port, timeout=10.0, proc=None):
     raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
 
 
+class PortTaken(RuntimeError):
+    pass
+
+
 class Server:
     """One server process. `binary` is troupe-server unless told otherwise."""
 
     def __init__(self, *args, binary=None, config=None, port=None, keep_dir=None, preexec=None):
         self.binary = binary or TROUPE
+        self.auto_port = port is None
         self.port = port or free_port()
         self.dir = keep_dir or temp_dir()
         self.args = list(args)
@@ -91,14 +96,45 @@ class Server:
         return cmd + self.args
 
     def start(self, wait=True):
-        with open(self.stdout_path, "ab") as out:
-            self.proc = subprocess.Popen(self.command_line(), cwd=self.dir, stdout=out, stderr=subprocess.STDOUT,
-                                         preexec_fn=self.preexec)
-        _started.append(self.proc)
-        if wait:
-            wait_for_port(self.port, proc=self.proc)
-            self.wait_loaded()
+        for attempt in range(3):
+            mark = os.path.getsize(self.stdout_path) if os.path.exists(self.stdout_path) else 0
+            with open(self.stdout_path, "ab") as out:
+                self.proc = subprocess.Popen(self.command_line(), cwd=self.dir, stdout=out, stderr=subprocess.STDOUT,
+                                             preexec_fn=self.preexec)
+            _started.append(self.proc)
+            if not wait:
+                return self
+            try:
+                wait_for_port(self.port, proc=self.proc)
+                self.wait_loaded()
+                self.check_own_port()
+                return self
+            except (PortTaken, RuntimeError) as e:
+                # free_port() only found the port free a moment ago: another test running at the
+                # same time may have taken it. A port the caller chose is not changed.
+                with open(self.stdout_path, "rb") as f:
+                    f.seek(mark)
+                    said = f.read().decode(errors="replace")
+                taken = isinstance(e, PortTaken) or "already in use" in said or "Failed listening" in said
+                if not (taken and self.auto_port) or attempt == 2:
+                    raise
+                self.stop()
+                self.port = free_port()
         return self
+
+    def check_own_port(self):
+        """Raises PortTaken if the server answering on self.port is not the process just started."""
+        if self.proc.poll() is not None:
+            raise PortTaken(f"server exited with {self.proc.returncode} after port {self.port} answered")
+        r = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10)
+        try:
+            pid = r.info("server").get("process_id")
+        except redis.RedisError:
+            return   # e.g. NOAUTH: it cannot be asked
+        finally:
+            r.close()
+        if pid is not None and pid != self.proc.pid:
+            raise PortTaken(f"port {self.port} is served by process {pid}, not by {self.proc.pid}")
 
     def wait_loaded(self, timeout=60):
         """Waits while the server answers -LOADING (it listens while it loads its data, as Redis does)."""

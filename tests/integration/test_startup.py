@@ -167,6 +167,20 @@ class Startup(unittest.TestCase):
             finally:
                 s.stop()
 
+    def test_harness_moves_off_a_port_another_server_took(self):
+        # Two tests running at once can be handed the same free port: the harness must not drive
+        # the other test's server (it checks INFO's process_id) but start its own on a new port.
+        with Server() as other:
+            s = Server()
+            s.port = other.port   # as if free_port() had returned the port `other` took meanwhile
+            s.start()
+            try:
+                self.assertNotEqual(s.port, other.port)
+                self.assertEqual(s.client().info("server")["process_id"], s.proc.pid)
+                self.assertEqual(other.client().info("server")["process_id"], other.proc.pid)
+            finally:
+                s.stop()
+
     def test_dir_that_does_not_exist(self):
         r = run("--dir", "/nonexistent/troupe/dir", "--port", str(free_port()))
         self.assertEqual(r.returncode, 1)
