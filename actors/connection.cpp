@@ -126,10 +126,7 @@ void dispatch(connection_ptr self) {
     }
     ++st.outstanding;
     ++st.batches_sent;
-    // The range writes the reply into this connection's reply buffers, and sends the batch's
-    // buffers back with it (see the reply_batch handler).
-    b.spare_out = std::move(st.replies[i].out);
-    b.spare_ends = std::move(st.replies[i].ends);
+    lend_reply_buffers(st.replies[i], b);   // (their round trip: messages.hpp)
     self->send(st.routing->ranges[i], std::move(b));
     b = command_batch{};
   }
@@ -911,10 +908,7 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
       if (r.segment != st.segment)
         return;
       uint32_t src = r.source;
-      auto& b = st.batches[src];   // empty since the batch left, as nothing is added while busy
-      b.data = std::move(r.spare_data);
-      b.arg_ends = std::move(r.spare_arg_ends);
-      b.cmds = std::move(r.spare_cmds);
+      take_batch_buffers(r, st.batches[src]);   // empty since the batch left: nothing is added while busy
       st.replies[src] = std::move(r);
       if (--st.outstanding > 0)
         return;

@@ -121,6 +121,32 @@ inline void empty_for_reuse(command_batch& b) {
   empty_for_reuse(b.cmds);
 }
 
+// The buffers' round trip with a batch sent as a message: the connection lends its emptied reply
+// buffers to the batch; the slot range writes the reply into them, and sends the batch's buffers,
+// emptied, back with it; the connection takes them for its next batch to that range.
+inline void lend_reply_buffers(reply_batch& from, command_batch& b) {
+  b.spare_out = std::move(from.out);
+  b.spare_ends = std::move(from.ends);
+}
+
+inline void take_reply_buffers(command_batch& b, reply_batch& r) {
+  r.out = std::move(b.spare_out);
+  r.ends = std::move(b.spare_ends);
+}
+
+inline void return_batch_buffers(command_batch& b, reply_batch& r) {
+  empty_for_reuse(b);
+  r.spare_data = std::move(b.data);
+  r.spare_arg_ends = std::move(b.arg_ends);
+  r.spare_cmds = std::move(b.cmds);
+}
+
+inline void take_batch_buffers(reply_batch& r, command_batch& b) {
+  b.data = std::move(r.spare_data);
+  b.arg_ends = std::move(r.spare_arg_ends);
+  b.cmds = std::move(r.spare_cmds);
+}
+
 // Replies the aof_writer released after one fsync (appendfsync always) for connections of one I/O
 // loop: sent to a slot range of that loop, which hands each to its connection on the loop's own
 // thread, so that the writer's thread wakes that loop once, not once per reply.

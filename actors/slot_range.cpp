@@ -433,18 +433,13 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   return ready;
 }
 
-// A batch that came as a message: its reply goes into the buffers the batch brought, and takes the
-// batch's own buffers back to the connection.
+// A batch that came as a message (its buffers' round trip: messages.hpp).
 void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) {
   reply_batch r;
-  r.out = std::move(b.spare_out);
-  r.ends = std::move(b.spare_ends);
+  take_reply_buffers(b, r);
   if (!execute_batch(self, b, sender, r))
     return;
-  empty_for_reuse(b);
-  r.spare_data = std::move(b.data);
-  r.spare_arg_ends = std::move(b.arg_ends);
-  r.spare_cmds = std::move(b.cmds);
+  return_batch_buffers(b, r);
   self->send(sender, std::move(r));
 }
 

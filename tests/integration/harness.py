@@ -110,7 +110,7 @@ class Server:
                 self.wait_loaded()
                 self.check_own_port()
                 return self
-            except (PortTaken, RuntimeError) as e:
+            except RuntimeError as e:   # (PortTaken among them)
                 # free_port() only found the port free a moment ago: another test running at the
                 # same time may have taken it. A port the caller chose is not changed.
                 with open(self.stdout_path, "rb") as f:

@@ -1,12 +1,11 @@
 """Starting a node exactly like redis-server: flags, config files, errors, daemonize, logs, shutdown."""
 import os
 import signal
-import socket
 import subprocess
 import time
 import unittest
 
-from harness import Server, TROUPE, free_port, main, temp_dir, wait_for_port
+from harness import Raw, Server, TROUPE, free_port, main, temp_dir, wait_for_port
 
 
 def run(*args, timeout=10, input=None):
@@ -154,13 +153,12 @@ class Startup(unittest.TestCase):
                 deadline = time.time() + 20
                 while time.time() < deadline:
                     try:
-                        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+                        raw = Raw(s.port)
                     except OSError:
                         time.sleep(0.001)
                         continue
-                    with c:
-                        c.sendall(b"*2\r\n$7\r\nCLUSTER\r\n$4\r\nMYID\r\n")
-                        reply = c.recv(1000)
+                    reply = raw.call("CLUSTER", "MYID")
+                    raw.close()
                     if not reply.startswith(b"-LOADING"):
                         break
                 self.assertRegex(reply, rb"^\$40\r\n[0-9a-f]{40}\r\n$")
