@@ -14,13 +14,13 @@ namespace troupe::actors {
 // On the I/O loop (a broker without a socket), so that connections reach it without a thread hop.
 slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t index, int first_slot,
                                   int last_slot, keyspace::key_events* events, slot_range_door* door);
-// For a connection, from its own handler on I/O loop `loop`: runs `b` in the slot_range at once, on
-// this thread, if the range is idle (its door free, nothing in its mailbox, not locked) and nothing
-// in `b` may block. `ready`: `r` holds the reply; `later`: it will come as a reply_batch message;
-// `not_run`: send `b` instead.
+// For a connection, from its own handler on I/O loop `loop`: runs `b` (its arguments: `args`) in the
+// slot_range at once, on this thread, if the range is idle (its door free, nothing in its mailbox,
+// not locked) and nothing in `b` may block. `ready`: `r` holds the reply; `later`: it will come as a
+// reply_batch message; `not_run`: send `b` instead, with its arguments copied in.
 enum class direct_result { not_run, ready, later };
-direct_result run_batch_directly(slot_range_door& door, command_batch& b, const connection_actor& sender,
-                                 reply_batch& r, uint32_t loop);
+direct_result run_batch_directly(slot_range_door& door, command_batch& b, const std::string_view* args,
+                                 const connection_actor& sender, reply_batch& r, uint32_t loop);
 // Binds every address of `bind` (Redis's syntax) on `port`; `what` names the socket in errors.
 caf::expected<std::vector<caf::io::doorman_ptr>> bind_all(caf::io::middleman& mm, const std::string& bind,
                                                          uint16_t port, const std::string& what);

@@ -116,20 +116,25 @@ void dispatch(connection_ptr self) {
   auto me = caf::actor_cast<connection_actor>(self);
   for (auto i : st.used) {
     auto& b = st.batches[i];
-    auto res = run_batch_directly(*st.routing->doors[i], b, me, st.replies[i], st.loop);
+    auto& args = st.batch_args[i];
+    auto res = run_batch_directly(*st.routing->doors[i], b, args.data(), me, st.replies[i], st.loop);
     if (res != direct_result::not_run) {
+      empty_for_reuse(args);
       ++st.batches_direct;
       if (res == direct_result::later)
         ++st.outstanding;   // held by the aof_writer until fsynced
       empty_for_reuse(b);   // kept for the next segment
       continue;
     }
+    copy_arguments(args, b);   // (views into `in`, which changes before the range gets to them)
+    empty_for_reuse(args);
     ++st.outstanding;
     ++st.batches_sent;
     lend_reply_buffers(st.replies[i], b);   // (their round trip: messages.hpp)
     self->send(st.routing->ranges[i], std::move(b));
     b = command_batch{};
   }
+  st.inline_args.clear();
   if (st.outstanding == 0) {
     finish_segment(self);
     st.busy = false;
@@ -145,15 +150,18 @@ void add_to_batch(connection_ptr self, uint16_t range, int cmd, int first_key_sl
     b.client = st.sess.info.id;
   }
   batch_command c;
-  c.first_arg = static_cast<uint32_t>(b.arg_ends.size());
+  auto& args = st.batch_args[range];
+  c.first_arg = static_cast<uint32_t>(args.size());
   c.argc = static_cast<uint32_t>(st.args.size());
   c.cmd = static_cast<uint16_t>(cmd);
   c.db = static_cast<uint32_t>(st.sess.db());
   c.resp = static_cast<uint8_t>(st.sess.resp());
   c.slot = static_cast<int16_t>(first_key_slot);
-  for (auto a : st.args) {
-    b.data.append(a.data(), a.size());
-    b.arg_ends.push_back(static_cast<uint32_t>(b.data.size()));
+  if (st.parser.last_inline()) {
+    for (auto a : st.args)
+      args.emplace_back(st.inline_args.emplace_back(a));   // the parser reuses its words
+  } else {
+    args.insert(args.end(), st.args.begin(), st.args.end());
   }
   b.cmds.push_back(c);
   st.parts.push_back({range, st.batch_size[range]++});
@@ -662,6 +670,8 @@ keyspace::client_info& refreshed_info(connection_ptr self) {
   for (auto& b : st.batches)
     i.tot_mem += b.data.capacity() + b.arg_ends.capacity() * sizeof(uint32_t)
                  + b.cmds.capacity() * sizeof(batch_command);
+  for (auto& a : st.batch_args)
+    i.tot_mem += a.capacity() * sizeof(std::string_view);
   for (auto& r : st.replies)
     i.tot_mem += r.out.capacity() + r.ends.capacity() * sizeof(uint32_t);
   i.multi = st.in_multi ? static_cast<int>(st.multi_queue.size()) : -1;
@@ -830,6 +840,7 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
   st.parser.set_unauthenticated(!st.sess.authenticated);
   size_t n = st.routing->ranges.size();
   st.batches.resize(n);
+  st.batch_args.resize(n);
   st.batch_size.assign(n, 0);
   st.replies.resize(n);
   self->configure_read(hdl, caf::io::receive_policy::at_most(st.read_size));

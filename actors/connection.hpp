@@ -3,6 +3,7 @@
 // under the locks of several slot_ranges), and writes the replies back in order.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <set>
 #include <string>
@@ -63,6 +64,8 @@ struct connection_state {
   uint64_t segment = 1;
   std::vector<part> parts;
   std::vector<command_batch> batches;     // per slot_range
+  std::vector<std::vector<std::string_view>> batch_args;   // ... and their arguments (into `in`,
+  std::deque<std::string> inline_args;                      // or, for inline commands, into these)
   std::vector<uint32_t> batch_size;       // commands placed per slot_range
   std::vector<uint16_t> used;             // slot_ranges with commands in this segment
   std::vector<reply_batch> replies;       // per slot_range

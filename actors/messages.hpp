@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/actor_control_block.hpp>
@@ -52,7 +53,8 @@ using gather_atom = caf::atom_constant<caf::atom("gather")>;
 using saved_atom = caf::atom_constant<caf::atom("saved")>;
 using begun_atom = caf::atom_constant<caf::atom("begun")>;
 
-// One command inside a batch: its arguments are arg_ends[first_arg .. first_arg+argc) of the batch.
+// One command inside a batch: its arguments are the batch's arguments first_arg .. first_arg+argc-1
+// (arg_ends' entries, or the views of copy_arguments below).
 struct batch_command {
   uint32_t first_arg = 0;
   uint32_t argc = 0;
@@ -75,7 +77,7 @@ typename Inspector::result_type inspect(Inspector& f, batch_command& x) {
 struct command_batch {
   uint64_t segment = 0;
   int64_t client = 0;               // the connection's client id (WATCH, blocked clients)
-  std::string data;                 // all arguments, back to back
+  std::string data;                 // all arguments, back to back (sent as a message; see copy_arguments)
   std::vector<uint32_t> arg_ends;   // end offset of each argument in data
   std::vector<batch_command> cmds;
   std::string spare_out;            // an earlier reply's buffers, for this batch's reply
@@ -145,6 +147,30 @@ inline void take_batch_buffers(reply_batch& r, command_batch& b) {
   b.data = std::move(r.spare_data);
   b.arg_ends = std::move(r.spare_arg_ends);
   b.cmds = std::move(r.spare_cmds);
+}
+
+// A batch's arguments are views into the connection's input while it builds the batch, and while
+// the batch runs through the range's door (the input does not change before the batch has run).
+// Only a batch that travels as a message carries copies: into b.data, and back into views there.
+inline void copy_arguments(const std::vector<std::string_view>& args, command_batch& b) {
+  size_t total = 0;
+  for (auto a : args)
+    total += a.size();
+  b.data.reserve(b.data.size() + total);
+  b.arg_ends.reserve(b.arg_ends.size() + args.size());
+  for (auto a : args) {
+    b.data.append(a.data(), a.size());
+    b.arg_ends.push_back(static_cast<uint32_t>(b.data.size()));
+  }
+}
+
+inline void view_arguments(const command_batch& b, std::vector<std::string_view>& args) {
+  args.clear();
+  uint32_t start = 0;
+  for (auto end : b.arg_ends) {
+    args.emplace_back(b.data.data() + start, end - start);
+    start = end;
+  }
 }
 
 // Replies the aof_writer released after one fsync (appendfsync always) for connections of one I/O

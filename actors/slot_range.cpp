@@ -107,6 +107,7 @@ struct slot_range_state {
   std::mt19937_64 rng{std::random_device{}()};
   std::unique_ptr<keyspace::exec_context> ctx;
   keyspace::args_t args;
+  std::vector<std::string_view> batch_args;   // a batch that came as a message: views into its data
   bool locked = false;
   caf::actor_addr holder;
   std::deque<deferred> queue;
@@ -362,7 +363,8 @@ void snapshot_step(self_ptr self) {
 
 // Runs a batch. True with `r` filled if its reply can go to the connection now; false if it leaves
 // later (a blocking command parked, or appendfsync always holding it until fsynced).
-bool execute_batch(self_ptr self, command_batch& b, const connection_actor& sender, reply_batch& r) {
+bool execute_batch(self_ptr self, command_batch& b, const std::string_view* args, const connection_actor& sender,
+                   reply_batch& r) {
   auto& st = self->state;
   refresh_settings(self);
   ++st.batches;
@@ -374,11 +376,6 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
   r.ends.reserve(b.cmds.size());
   protocol::resp_writer w(r.out);
   int64_t now = now_ms();
-  // Argument i of the batch (its arguments are back to back in b.data, ending at b.arg_ends).
-  auto arg = [&b, base = b.data.data()](uint32_t i) {
-    uint32_t start = i == 0 ? 0 : b.arg_ends[i - 1];
-    return std::string_view(base + start, b.arg_ends[i] - start);
-  };
   bool parked = false;
   auto& specs = protocol::command_table::instance();
   size_t hint = 0;   // the next of st.prefetch's keys
@@ -394,13 +391,11 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
         auto fk = static_cast<uint32_t>(specs.at(d.cmd).first_key);
         if (fk == 0 || fk >= d.argc)
           continue;
-        st.prefetch.push_back({static_cast<int>(d.db), arg(d.first_arg + fk), d.slot});
+        st.prefetch.push_back({static_cast<int>(d.db), args[d.first_arg + fk], d.slot});
       }
       keyspace::prefetch(*st.srv->data, st.prefetch.data(), st.prefetch.size());
     }
-    st.args.clear();
-    for (uint32_t i = c.first_arg; i < c.first_arg + c.argc; ++i)
-      st.args.push_back(arg(i));
+    st.args.assign(args + c.first_arg, args + c.first_arg + c.argc);
     // The prefetch computed this command's first key's slot and hash: its lookup takes them.
     if (hint < st.prefetch.size()) {
       auto& ref = st.prefetch[hint];
@@ -437,7 +432,9 @@ bool execute_batch(self_ptr self, command_batch& b, const connection_actor& send
 void run_batch(self_ptr self, command_batch& b, const connection_actor& sender) {
   reply_batch r;
   take_reply_buffers(b, r);
-  if (!execute_batch(self, b, sender, r))
+  auto& st = self->state;
+  view_arguments(b, st.batch_args);
+  if (!execute_batch(self, b, st.batch_args.data(), sender, r))
     return;
   return_batch_buffers(b, r);
   self->send(sender, std::move(r));
@@ -774,8 +771,8 @@ slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t 
   return mm.spawn_broker(slot_range, &srv, index, first_slot, last_slot, events, door);
 }
 
-direct_result run_batch_directly(slot_range_door& door, command_batch& b, const connection_actor& sender,
-                                 reply_batch& r, uint32_t loop) {
+direct_result run_batch_directly(slot_range_door& door, command_batch& b, const std::string_view* args,
+                                 const connection_actor& sender, reply_batch& r, uint32_t loop) {
   for (auto& c : b.cmds)
     if ((c.flags & batch_command::may_block) != 0)
       return direct_result::not_run;
@@ -810,7 +807,7 @@ direct_result run_batch_directly(slot_range_door& door, command_batch& b, const 
   ++st.direct;
   if (!own_loop)
     ++st.direct_other;
-  return execute_batch(self, b, sender, r) ? direct_result::ready : direct_result::later;
+  return execute_batch(self, b, args, sender, r) ? direct_result::ready : direct_result::later;
 }
 
 } // namespace troupe::actors

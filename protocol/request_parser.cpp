@@ -164,6 +164,7 @@ request_parser::status request_parser::parse_inline(std::string_view buf, size_t
   args.clear();
   for (auto& w : inline_words_)
     args.emplace_back(w);
+  last_inline_ = true;
   return status::command;
 }
 
@@ -204,6 +205,7 @@ bool request_parser::parse_whole(std::string_view buf, size_t& pos, std::vector<
 request_parser::status request_parser::parse(std::string_view buf, size_t& pos,
                                              std::vector<std::string_view>& args) {
   for (;;) {
+    last_inline_ = false;
     if (pos >= buf.size())
       return status::incomplete;
     const char* start = buf.data() + pos;

@@ -40,6 +40,8 @@ public:
   void set_unauthenticated(bool v) { unauthenticated_ = v; }
   // Bytes of the current command parsed so far (for CLIENT LIST's qbuf figures).
   bool in_progress() const { return multibulk_left_ >= 0; }
+  // The last command parsed was an inline one: its arguments point into the parser, not `buf`.
+  bool last_inline() const { return last_inline_; }
 
 private:
   status fail(std::string msg);
@@ -63,6 +65,7 @@ private:
   size_t scanned_ = 0;            // bytes already searched for the end of a header line
   std::vector<std::pair<size_t, size_t>> spans_;   // args: (offset from start, length)
   std::vector<std::string> inline_words_;
+  bool last_inline_ = false;
 };
 
 } // namespace troupe::protocol

@@ -152,6 +152,28 @@ BOOST_AUTO_TEST_CASE(pipelined_mixed_commands) {
   check_all_ways(input, {{"PING"}, {"SET", "k", "hello"}, {"GET", "k"}, {"DEL", "k"}, {"ECHO", "x"}});
 }
 
+// A connection keeps a multibulk command's arguments as views into its input until the command
+// has run, and copies an inline command's: last_inline() tells which, also after a skipped blank
+// line or "*0" that came after an inline command.
+BOOST_AUTO_TEST_CASE(last_inline_tells_where_the_arguments_point) {
+  std::string buf = "GET a\r\n" + multibulk({"GET", "b"}) + "\r\n" + multibulk({"GET", "c"}) + "ECHO d\n*0\r\n"
+                    + multibulk({"GET", "e"}) + "\n   \r\n" + "\"GET\" f\r\n";
+  request_parser p;
+  size_t pos = 0;
+  std::vector<std::string_view> args;
+  std::vector<std::pair<std::string, bool>> seen;
+  while (p.parse(buf, pos, args) == request_parser::status::command) {
+    bool into_buf = true;
+    for (auto a : args)
+      into_buf = into_buf && !a.empty() && a.data() >= buf.data() && a.data() + a.size() <= buf.data() + buf.size();
+    BOOST_CHECK_EQUAL(p.last_inline(), !into_buf);
+    seen.emplace_back(std::string(args.back()), p.last_inline());
+  }
+  std::vector<std::pair<std::string, bool>> expected{{"a", true}, {"b", false}, {"c", false},
+                                                     {"d", true}, {"e", false}, {"f", true}};
+  BOOST_CHECK(seen == expected);
+}
+
 BOOST_AUTO_TEST_CASE(many_pipelined_commands) {
   std::string input;
   std::vector<command> expected;
