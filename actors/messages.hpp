@@ -475,6 +475,7 @@ struct slot_range_status {
   uint64_t direct_other_loop = 0;   // of those, by a connection of another I/O loop, on that loop's thread
   uint64_t door_waits = 0;       // its runs put off to the loop's next round: a connection was inside
   uint64_t aof_sends = 0;        // messages of effects to the aof_writer (several batches' each, gathered)
+  int64_t gather_timer_fired = -1;   // expiries of its timer on the loop (loop_timer); -1: CAF's clock
   bool locked = false;
   std::string lock_holder;
   uint64_t queued_while_locked = 0;
@@ -486,7 +487,7 @@ struct slot_range_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
-           x.batches, x.direct_batches, x.direct_other_loop, x.door_waits, x.aof_sends, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
+           x.batches, x.direct_batches, x.direct_other_loop, x.door_waits, x.aof_sends, x.gather_timer_fired, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
            x.watched_keys, x.stats);
 }
 

@@ -11,6 +11,7 @@
 #include <caf/io/all.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/loop_timer.hpp"
 #include "actors/status.hpp"
 #include "keyspace/commands.hpp"
 #include "keyspace/expiry.hpp"
@@ -129,6 +130,9 @@ struct slot_range_state {
   bool aof_always = false;
   std::chrono::microseconds gather_time{1000};
   bool gather_scheduled = false;
+  // Its timer, on its own loop (nullptr: CAF's delayed_send). Slot ranges last as long as the
+  // process, and so does the timer's place in the loop's epoll set.
+  std::unique_ptr<loop_timer> gather_timer;
   uint64_t held_sends = 0;   // effects sent with a reply to hold (appendfsync always)
   uint64_t aof_sends = 0;    // messages to the aof_writer
   // A snapshot in progress: serialized a chunk at a time after each batch, or when idle.
@@ -197,7 +201,10 @@ void gather_effects(self_ptr self) {
     send_effects(self);
   } else if (!st.gather_scheduled) {
     st.gather_scheduled = true;
-    self->delayed_send(self, st.gather_time, gather_atom::value);
+    if (st.gather_timer)
+      st.gather_timer->arm(st.gather_time);
+    else
+      self->delayed_send(self, st.gather_time, gather_atom::value);
   }
 }
 
@@ -525,6 +532,7 @@ actor_status status_of(self_ptr self) {
   s.direct_other_loop = st.direct_other;
   s.door_waits = self->door_waits();
   s.aof_sends = st.aof_sends;
+  s.gather_timer_fired = st.gather_timer ? static_cast<int64_t>(st.gather_timer->fired()) : -1;
   s.commands = st.commands;
   s.locked = st.locked;
   s.lock_holder = st.locked ? caf::to_string(st.holder) : "";
@@ -539,7 +547,10 @@ actor_status status_of(self_ptr self) {
                         + " direct_other_loop=" + std::to_string(st.direct_other)
                         + " door_waits=" + std::to_string(s.door_waits)
                         + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no")
-                        + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) : "");
+                        + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) + " gather_timer="
+                                                     + (st.gather_timer ? "loop:" + std::to_string(st.gather_timer->fired())
+                                                                        : std::string("clock"))
+                                                 : "");
   return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
 }
 
@@ -589,6 +600,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
   st.ctx->set_observer(st.observer.get());
   if (srv->aof_enabled)
     st.ctx->set_effects(&st.effects);
+  st.gather_timer = loop_timer::create(self->system().middleman(), caf::actor_cast<slot_range_actor>(self));
   st.expire_cursors.resize(static_cast<size_t>(srv->data->count()));
   srv->directory.add(st.actor_name, "slot_range", caf::actor_cast<status_handle>(self));
   self->set_down_handler([=](caf::down_msg& dm) {

@@ -206,6 +206,32 @@ class Aof(unittest.TestCase):
         finally:
             again.stop()
 
+    def test_gathered_writes_reach_the_file_on_the_range_loop_timer(self):
+        # With everysec, each slot range gathers its effects for aof-gather-usec and sends them when
+        # the timer it keeps on its own I/O loop expires (ACTORS: gather_timer=loop:<expiries>), with
+        # no other traffic; after that, kill -9 loses none of them.
+        s = aof_server("--appendfsync", "everysec", "--slot-actors", "4", "--aof-gather-usec", "20000").start()
+        r = s.client()
+        for i in range(40):
+            r.set(f"k{i}", i)
+        ranges = {}
+        deadline = time.monotonic() + 30
+        while writer_counts(s)["commands"] < 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(writer_counts(s)["commands"], 40)
+        ranges = {m.group(1): (int(m.group(2)), m.group(3)) for m in re.finditer(
+            r"name=slot_range:(\d+) .* aof_sends=(\d+) gather_timer=(\S+)", s.cli("ACTORS"))}
+        self.assertEqual(sorted(ranges), ["0", "1", "2", "3"])
+        for index, (sends, timer) in ranges.items():
+            self.assertGreaterEqual(sends, 1, index)
+            self.assertRegex(timer, r"^loop:[1-9]\d*$", index)
+        s.stop(signal.SIGKILL)
+        again = aof_server(keep_dir=s.dir, port=s.port).start()
+        try:
+            self.assertEqual(again.client().mget([f"k{i}" for i in range(40)]), [str(i) for i in range(40)])
+        finally:
+            again.stop()
+
     def test_a_write_never_reaches_the_aof_before_one_it_followed(self):
         # Slot ranges gather their effects (aof-gather-usec, 5 s here) and send them when they
         # like. "bar" (range 0) is acknowledged first and waits in its range; then "foo" (range 1),
