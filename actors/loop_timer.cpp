@@ -13,21 +13,22 @@
 
 namespace troupe::actors {
 
-loop_timer::loop_timer(caf::io::network::default_multiplexer& mpx, int fd, slot_range_actor target)
-  : event_handler(mpx, caf::io::network::invalid_native_socket), target_(std::move(target)) {
+loop_timer::loop_timer(caf::io::network::default_multiplexer& mpx, int fd, const slot_range_actor& target)
+  : event_handler(mpx, caf::io::network::invalid_native_socket),
+    target_(caf::actor_cast<caf::weak_actor_ptr>(target)) {
   // Set here rather than through the base's constructor, which would treat it as a TCP socket.
   fd_ = fd;
   state_.reading = true;
 }
 
-std::unique_ptr<loop_timer> loop_timer::create(caf::io::middleman& mm, slot_range_actor target) {
+std::unique_ptr<loop_timer> loop_timer::create(caf::io::middleman& mm, const slot_range_actor& target) {
   auto* mpx = dynamic_cast<caf::io::network::default_multiplexer*>(&mm.backend());
   if (mpx == nullptr)
     return nullptr;
   int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (fd < 0)
     return nullptr;
-  std::unique_ptr<loop_timer> t{new loop_timer(*mpx, fd, std::move(target))};
+  std::unique_ptr<loop_timer> t{new loop_timer(*mpx, fd, target)};
   // The loop's set of descriptors belongs to its thread.
   auto* raw = t.get();
   mpx->dispatch([mpx, raw] { mpx->add(caf::io::network::operation::read, raw->fd(), raw); });
@@ -48,8 +49,9 @@ void loop_timer::handle_event(caf::io::network::operation op) {
   uint64_t expirations = 0;
   while (::read(fd_, &expirations, sizeof(expirations)) < 0 && errno == EINTR) {
   }
-  ++fired_;
-  caf::anon_send(target_, gather_atom::value);   // same loop: no wake-up pipe
+  fired_.fetch_add(1, std::memory_order_relaxed);
+  if (auto range = target_.lock())
+    caf::anon_send(caf::actor_cast<slot_range_actor>(range), gather_atom::value);   // same loop: no pipe
 }
 
 void loop_timer::graceful_shutdown() {

@@ -6,7 +6,9 @@
 // loop is busy, an expired timerfd is one more event in an epoll_wait that returns anyway.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include <caf/io/network/event_handler.hpp>
@@ -23,7 +25,7 @@ class loop_timer : public caf::io::network::event_handler {
 public:
   // A timer on `mm`'s loop that will wake `target`; nullptr when the kernel gives no timerfd (the
   // caller then keeps using delayed_send). Registers itself with the loop (from any thread).
-  static std::unique_ptr<loop_timer> create(caf::io::middleman& mm, slot_range_actor target);
+  static std::unique_ptr<loop_timer> create(caf::io::middleman& mm, const slot_range_actor& target);
 
   // Fires once, `after` from now, unless armed again before (from any thread: a timerfd call).
   void arm(std::chrono::microseconds after);
@@ -32,13 +34,13 @@ public:
   void removed_from_loop(caf::io::network::operation) override {}
   void graceful_shutdown() override;
 
-  uint64_t fired() const { return fired_; }
+  uint64_t fired() const { return fired_.load(std::memory_order_relaxed); }
 
 private:
-  loop_timer(caf::io::network::default_multiplexer& mpx, int fd, slot_range_actor target);
+  loop_timer(caf::io::network::default_multiplexer& mpx, int fd, const slot_range_actor& target);
 
-  slot_range_actor target_;
-  uint64_t fired_ = 0;
+  caf::weak_actor_ptr target_;   // (weak: the range's state owns the timer)
+  std::atomic<uint64_t> fired_{0};
 };
 
 } // namespace troupe::actors
