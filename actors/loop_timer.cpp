@@ -9,33 +9,32 @@
 
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/default_multiplexer.hpp>
-#include <caf/send.hpp>
 
 namespace troupe::actors {
 
-loop_timer::loop_timer(caf::io::network::default_multiplexer& mpx, int fd, const slot_range_actor& target)
-  : event_handler(mpx, caf::io::network::invalid_native_socket),
-    target_(caf::actor_cast<caf::weak_actor_ptr>(target)) {
+loop_timer::loop_timer(caf::io::network::default_multiplexer& mpx, int fd, callback on_expiry)
+  : event_handler(mpx, caf::io::network::invalid_native_socket), on_expiry_(std::move(on_expiry)) {
   // Set here rather than through the base's constructor, which would treat it as a TCP socket.
   fd_ = fd;
   state_.reading = true;
 }
 
-std::unique_ptr<loop_timer> loop_timer::create(caf::io::middleman& mm, const slot_range_actor& target) {
+std::unique_ptr<loop_timer> loop_timer::create(caf::io::middleman& mm, callback on_expiry) {
   auto* mpx = dynamic_cast<caf::io::network::default_multiplexer*>(&mm.backend());
   if (mpx == nullptr)
     return nullptr;
   int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (fd < 0)
     return nullptr;
-  std::unique_ptr<loop_timer> t{new loop_timer(*mpx, fd, target)};
+  std::unique_ptr<loop_timer> t{new loop_timer(*mpx, fd, std::move(on_expiry))};
   // The loop's set of descriptors belongs to its thread.
   auto* raw = t.get();
   mpx->dispatch([mpx, raw] { mpx->add(caf::io::network::operation::read, raw->fd(), raw); });
   return t;
 }
 
-void loop_timer::arm(std::chrono::microseconds after) {
+void loop_timer::arm(std::chrono::microseconds after, uint64_t arg) {
+  arg_.store(arg, std::memory_order_release);
   auto us = std::max<int64_t>(1, after.count());   // (zero would disarm it)
   itimerspec spec{};
   spec.it_value.tv_sec = static_cast<time_t>(us / 1000000);
@@ -50,8 +49,7 @@ void loop_timer::handle_event(caf::io::network::operation op) {
   while (::read(fd_, &expirations, sizeof(expirations)) < 0 && errno == EINTR) {
   }
   fired_.fetch_add(1, std::memory_order_relaxed);
-  if (auto range = target_.lock())
-    caf::anon_send(caf::actor_cast<slot_range_actor>(range), gather_atom::value);   // same loop: no pipe
+  on_expiry_(arg_.load(std::memory_order_acquire));
 }
 
 void loop_timer::graceful_shutdown() {

@@ -130,9 +130,11 @@ struct slot_range_state {
   bool aof_always = false;
   std::chrono::microseconds gather_time{1000};
   bool gather_scheduled = false;
-  // Its timer, on its own loop (nullptr: CAF's delayed_send). Slot ranges last as long as the
-  // process, and so does the timer's place in the loop's epoll set.
+  // Its timers, on its own loop (nullptr: CAF's delayed_send): gathering (gather_atom) and
+  // snapshot steps (step_atom). Slot ranges last as long as the process, and so do the timers'
+  // places in the loop's epoll set.
   std::unique_ptr<loop_timer> gather_timer;
+  std::unique_ptr<loop_timer> step_timer;
   uint64_t held_sends = 0;   // effects sent with a reply to hold (appendfsync always)
   uint64_t aof_sends = 0;    // messages to the aof_writer
   // A snapshot in progress: serialized a chunk at a time after each batch, or when idle.
@@ -337,13 +339,24 @@ void serve_ready(self_ptr self) {
 }
 
 // Serializes the next chunk of a snapshot in progress and sends it to the snapshotter.
+// The next snapshot step, `after` from now: through the range's timer on its loop, or CAF's clock.
+void schedule_step(self_ptr self, std::chrono::microseconds after) {
+  auto& st = self->state;
+  if (st.step_timer)
+    st.step_timer->arm(after, st.snapshot_id);
+  else
+    self->delayed_send(self, after, step_atom::value, st.snapshot_id);
+}
+
 void snapshot_step(self_ptr self) {
   auto& st = self->state;
   if (!st.snapshot)
     return;
   // A step stays short (a few hundred microseconds): the I/O thread it runs on serves connections
   // too, and every slot_range of the node takes its steps on it.
+  auto began = std::chrono::steady_clock::now();
   bool more = st.snapshot->step(200, 128 * 1024);
+  auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began);
   snapshot_chunk c;
   c.id = st.snapshot_id;
   c.source = st.index;
@@ -362,9 +375,11 @@ void snapshot_step(self_ptr self) {
   if (!st.step_scheduled) {
     // Go on after the other actors of this I/O thread had their turn: a message sent to itself
     // would keep this broker running until its mailbox is empty, i.e. until the snapshot ends.
-    // Through the clock it arrives later, and batches that came meanwhile run first.
+    // Through a timer it arrives later, and batches that came meanwhile run first. The pause is as
+    // long as the step was: the loop spends at most half its time on the snapshot, so a client's
+    // request finds it in the middle of a step at most half the time.
     st.step_scheduled = true;
-    self->delayed_send(self, std::chrono::microseconds(0), step_atom::value, st.snapshot_id);
+    schedule_step(self, took);
   }
 }
 
@@ -600,7 +615,21 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
   st.ctx->set_observer(st.observer.get());
   if (srv->aof_enabled)
     st.ctx->set_effects(&st.effects);
-  st.gather_timer = loop_timer::create(self->system().middleman(), caf::actor_cast<slot_range_actor>(self));
+  // The timers call back on the loop's thread; they hold the range weakly (its state owns them).
+  auto me = caf::actor_cast<caf::weak_actor_ptr>(self);
+  st.gather_timer = loop_timer::create(self->system().middleman(), [me](uint64_t) {
+    if (auto range = me.lock())
+      caf::anon_send(caf::actor_cast<slot_range_actor>(range), gather_atom::value);
+  });
+  // A step's message is posted to the loop's next round rather than sent at once: a batch whose
+  // socket was ready in the same round as the timer still finds the range idle and runs first.
+  auto* loop = &self->system().middleman().backend();
+  st.step_timer = loop_timer::create(self->system().middleman(), [me, loop](uint64_t snapshot_id) {
+    loop->post([me, snapshot_id] {
+      if (auto range = me.lock())
+        caf::anon_send(caf::actor_cast<slot_range_actor>(range), step_atom::value, snapshot_id);
+    });
+  });
   st.expire_cursors.resize(static_cast<size_t>(srv->data->count()));
   srv->directory.add(st.actor_name, "slot_range", caf::actor_cast<status_handle>(self));
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -751,7 +780,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         snapshot_step(self);
       else if (st.snapshot && st.locked && !st.step_scheduled) {
         st.step_scheduled = true; // resumes after the lock holder is done
-        self->delayed_send(self, std::chrono::milliseconds(1), step_atom::value, st.snapshot_id);
+        schedule_step(self, std::chrono::milliseconds(1));
       }
     },
     [=](gather_atom) {
