@@ -27,7 +27,8 @@ public:
   using callback = std::function<void(uint64_t)>;
 
   // A timer on `mm`'s loop; nullptr when the kernel gives no timerfd (the caller then keeps using
-  // delayed_send). Registers itself with the loop (from any thread).
+  // delayed_send). Registers itself with the loop (from any thread), which keeps a pointer to it
+  // from then on: a timer is not freed while its loop runs.
   static std::unique_ptr<loop_timer> create(caf::io::middleman& mm, callback on_expiry);
 
   // Expires once, `after` from now (at the loop's next look, for 1 µs), unless armed again before.

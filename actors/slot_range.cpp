@@ -131,10 +131,10 @@ struct slot_range_state {
   std::chrono::microseconds gather_time{1000};
   bool gather_scheduled = false;
   // Its timers, on its own loop (nullptr: CAF's delayed_send): gathering (gather_atom) and
-  // snapshot steps (step_atom). Slot ranges last as long as the process, and so do the timers'
-  // places in the loop's epoll set.
-  std::unique_ptr<loop_timer> gather_timer;
-  std::unique_ptr<loop_timer> step_timer;
+  // snapshot steps (step_atom). Never freed: the loop may still hold them (an epoll round already
+  // in hand) when a range ends, which it does only as the process does; they hold it weakly.
+  loop_timer* gather_timer = nullptr;
+  loop_timer* step_timer = nullptr;
   uint64_t held_sends = 0;   // effects sent with a reply to hold (appendfsync always)
   uint64_t aof_sends = 0;    // messages to the aof_writer
   // A snapshot in progress: serialized a chunk at a time after each batch, or when idle.
@@ -615,12 +615,12 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
   st.ctx->set_observer(st.observer.get());
   if (srv->aof_enabled)
     st.ctx->set_effects(&st.effects);
-  // The timers call back on the loop's thread; they hold the range weakly (its state owns them).
+  // The timers call back on the loop's thread.
   auto me = caf::actor_cast<caf::weak_actor_ptr>(self);
   st.gather_timer = loop_timer::create(self->system().middleman(), [me](uint64_t) {
     if (auto range = me.lock())
       caf::anon_send(caf::actor_cast<slot_range_actor>(range), gather_atom::value);
-  });
+  }).release();
   // A step's message is posted to the loop's next round rather than sent at once: a batch whose
   // socket was ready in the same round as the timer still finds the range idle and runs first.
   auto* loop = &self->system().middleman().backend();
@@ -629,7 +629,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       if (auto range = me.lock())
         caf::anon_send(caf::actor_cast<slot_range_actor>(range), step_atom::value, snapshot_id);
     });
-  });
+  }).release();
   st.expire_cursors.resize(static_cast<size_t>(srv->data->count()));
   srv->directory.add(st.actor_name, "slot_range", caf::actor_cast<status_handle>(self));
   self->set_down_handler([=](caf::down_msg& dm) {
