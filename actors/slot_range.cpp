@@ -190,6 +190,16 @@ void send_effects(self_ptr self, aof_effects e = {}) {
   self->send(st.srv->aof, std::move(e));
 }
 
+// Sends the range `msg` in `after`: through its timer `t` on its own loop (whose callback sends
+// that message, given `arg`), or through CAF's clock when it has none.
+template <class... Ts>
+void set_off(self_ptr self, loop_timer* t, std::chrono::microseconds after, uint64_t arg, Ts... msg) {
+  if (t != nullptr)
+    t->arm(after, arg);
+  else
+    self->delayed_send(self, after, msg...);
+}
+
 // Effects no reply waits for on disk: without appendfsync always they gather here for
 // aof-gather-usec (or up to 64 KiB) and go to the aof_writer in one message, so that fifty
 // clients' unpipelined writes cost the writer's thread one wake-up, not fifty. Their numbers are
@@ -203,10 +213,7 @@ void gather_effects(self_ptr self) {
     send_effects(self);
   } else if (!st.gather_scheduled) {
     st.gather_scheduled = true;
-    if (st.gather_timer)
-      st.gather_timer->arm(st.gather_time);
-    else
-      self->delayed_send(self, st.gather_time, gather_atom::value);
+    set_off(self, st.gather_timer, st.gather_time, 0, gather_atom::value);
   }
 }
 
@@ -339,15 +346,6 @@ void serve_ready(self_ptr self) {
 }
 
 // Serializes the next chunk of a snapshot in progress and sends it to the snapshotter.
-// The next snapshot step, `after` from now: through the range's timer on its loop, or CAF's clock.
-void schedule_step(self_ptr self, std::chrono::microseconds after) {
-  auto& st = self->state;
-  if (st.step_timer)
-    st.step_timer->arm(after, st.snapshot_id);
-  else
-    self->delayed_send(self, after, step_atom::value, st.snapshot_id);
-}
-
 void snapshot_step(self_ptr self) {
   auto& st = self->state;
   if (!st.snapshot)
@@ -379,7 +377,7 @@ void snapshot_step(self_ptr self) {
     // long as the step was: the loop spends at most half its time on the snapshot, so a client's
     // request finds it in the middle of a step at most half the time.
     st.step_scheduled = true;
-    schedule_step(self, took);
+    set_off(self, st.step_timer, took, st.snapshot_id, step_atom::value, st.snapshot_id);
   }
 }
 
@@ -780,7 +778,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         snapshot_step(self);
       else if (st.snapshot && st.locked && !st.step_scheduled) {
         st.step_scheduled = true; // resumes after the lock holder is done
-        schedule_step(self, std::chrono::milliseconds(1));
+        set_off(self, st.step_timer, std::chrono::milliseconds(1), st.snapshot_id, step_atom::value, st.snapshot_id);
       }
     },
     [=](gather_atom) {
