@@ -1,5 +1,6 @@
 // connection: input, routing, segments of batches, locks. See connection.hpp.
 #include "actors/connection.hpp"
+#include "actors/direct_scribe.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -732,7 +733,7 @@ bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keys
 }
 
 // Grows the read size while reads fill it (up to 64 KB), shrinks it after many small reads (down
-// to 512 bytes: CAF zero-fills the unused part of its read buffer after every read).
+// to 512 bytes): the socket's read buffer is that size for as long as the connection lives.
 void adapt_read_size(connection_ptr self, size_t got) {
   auto& st = self->state;
   uint32_t next = st.read_size;
@@ -751,6 +752,17 @@ void adapt_read_size(connection_ptr self, size_t got) {
     st.read_size = next;
     self->configure_read(st.hdl, caf::io::receive_policy::at_most(next));
   }
+}
+
+// What one read of the socket returned (its direct_scribe calls this on the connection's loop).
+void take_input(connection_ptr self, const char* data, size_t size) {
+  auto& st = self->state;
+  ++st.handled;
+  st.srv->per_loop[st.loop].net_input.fetch_add(size, std::memory_order_relaxed);
+  st.in.append(data, size);
+  adapt_read_size(self, size);
+  if (!st.busy)
+    process(self);
 }
 
 void deferred_done(connection_ptr self, std::string reply) {
@@ -877,15 +889,6 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
     self->quit();
   };
   return {
-    [=](const caf::io::new_data_msg& msg) {
-      auto& st = self->state;
-      ++st.handled;
-      st.srv->per_loop[st.loop].net_input.fetch_add(msg.buf.size(), std::memory_order_relaxed);
-      st.in.append(msg.buf.data(), msg.buf.size());
-      adapt_read_size(self, msg.buf.size());
-      if (!st.busy)
-        process(self);
-    },
     [=](const caf::io::connection_closed_msg&) {
       ++self->state.handled;
       leave();
@@ -1010,7 +1013,14 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
 namespace {
 
 connection_broker::behavior_type adopt(connection_ptr self, int fd, server* srv, int64_t id, bool reject) {
-  return connection(self, self->add_scribe(fd), srv, id, reject);
+  auto& mpx = static_cast<caf::io::network::default_multiplexer&>(self->backend());
+  auto on_data = [](void* target, const char* data, size_t size) {
+    conn::take_input(static_cast<connection_ptr>(target), data, size);
+  };
+  auto scribe = caf::make_counted<direct_scribe>(mpx, fd, on_data, self);
+  auto hdl = scribe->hdl();
+  self->add_scribe(std::move(scribe));
+  return connection(self, hdl, srv, id, reject);
 }
 
 } // namespace

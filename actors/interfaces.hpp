@@ -46,9 +46,9 @@ using slot_range_actor = caf::typed_actor<
   caf::reacts_to<released_replies>,                       // hand fsynced replies to this loop's connections
   caf::replies_to<status_atom>::with<actor_status>>;
 
-// connection: one per client socket.
+// connection: one per client socket. What the socket reads reaches it through its direct_scribe
+// (a call, not a new_data_msg).
 using connection_actor = caf::typed_actor<
-  caf::reacts_to<caf::io::new_data_msg>,
   caf::reacts_to<caf::io::connection_closed_msg>,
   caf::reacts_to<caf::io::data_transferred_msg>,
   caf::reacts_to<reply_batch>,

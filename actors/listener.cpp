@@ -89,21 +89,18 @@ listener_broker::behavior_type listener(self_ptr self, server* srv, std::string 
       int64_t id = st.srv->next_client_id.fetch_add(1);
       connection_actor c;
       size_t loop = st.srv->loops.size() > 1 ? st.srv->next_loop++ % st.srv->loops.size() : 0;
-      if (loop == 0) {
-        c = self->fork(connection, msg.handle, st.srv, id, reject);
-      } else {
-        // Another loop's socket: CAF 0.17 has not started reading it (a scribe joins its loop's
-        // epoll only once configured to read), so a duplicate of the descriptor is handed over and
-        // this loop's scribe dropped (which closes the original).
-        int fd = fcntl(static_cast<int>(msg.handle.id()), F_DUPFD_CLOEXEC, 0);
-        auto own = self->take(msg.handle);
-        own.reset();
-        if (fd < 0) {
-          config::log_warning("Error accepting a client connection: dup: " + std::string(std::strerror(errno)));
-          return;
-        }
-        c = spawn_connection(*st.srv->loops[loop], fd, st.srv, id, reject);
+      // The connection reads through a direct_scribe of its own, on its loop (this one or another):
+      // CAF 0.17 has not started reading the accepted socket (a scribe joins its loop's epoll only
+      // once configured to read), so a duplicate of the descriptor is handed over and the
+      // listener's scribe dropped (which closes the original).
+      int fd = fcntl(static_cast<int>(msg.handle.id()), F_DUPFD_CLOEXEC, 0);
+      auto own = self->take(msg.handle);
+      own.reset();
+      if (fd < 0) {
+        config::log_warning("Error accepting a client connection: dup: " + std::string(std::strerror(errno)));
+        return;
       }
+      c = spawn_connection(*st.srv->loops[loop], fd, st.srv, id, reject);
       self->monitor(c);
       st.connections.emplace(c.address(), c);
     },

@@ -159,5 +159,38 @@ class Protocol(unittest.TestCase):
         self.assertEqual(self.raw().call("GET", "q"), b"$1\r\n1\r\n")
 
 
+    def test_connections_ended_by_the_server_leave_no_actor_behind(self):
+        # QUIT and a protocol error end a connection inside the call that hands it what its socket
+        # read (its direct_scribe): the connection actor must be cleaned up then, not at whatever
+        # message reaches it next; CLIENT LIST and ACTORS count only the clients still connected.
+        def connections():
+            return sum(1 for line in self.server.cli("ACTORS").split("\n") if "kind=connection" in line)
+
+        deadline = time.time() + 10
+        while connections() > 1 and time.time() < deadline:   # earlier tests' clients leaving
+            time.sleep(0.05)
+        before = connections()
+        ended = []
+        for i in range(10):
+            r = self.raw()
+            if i % 2:
+                r.send(encode("SET", f"gone:{i}", "v") + encode("QUIT"))
+                self.assertEqual(r.reply(), b"+OK\r\n")
+                self.assertEqual(r.reply(), b"+OK\r\n")
+            else:
+                r.send(b"*1\r\n$x\r\n")
+                self.assertTrue(r.reply().startswith(b"-ERR Protocol error"))
+            ended.append(r)
+        for r in ended:
+            self.assertTrue(r.closed())
+            r.close()
+        # The server shut each socket from inside that call, and cleans the actor up before the
+        # call returns: by the time a client sees its connection closed, it is gone.
+        self.assertLessEqual(connections(), before)
+        clients = self.server.cli("CLIENT", "LIST").strip().split("\n")
+        self.assertLessEqual(len(clients), before)
+        self.assert_alive()
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,37 @@
+#include "actors/direct_scribe.hpp"
+
+#include <exception>
+
+#include <caf/io/abstract_broker.hpp>
+
+#include "config/log.hpp"
+
+namespace troupe::actors {
+
+direct_scribe::direct_scribe(caf::io::network::default_multiplexer& mpx, caf::io::network::native_socket fd,
+                             on_data_fn fn, void* target)
+    : scribe_impl(mpx, fd), fn_(fn), target_(target) {
+}
+
+bool direct_scribe::consume(caf::execution_unit* ctx, const void* buf, size_t size) {
+  // Closed by its broker while the loop still had this socket's event to deliver.
+  if (detached())
+    return false;
+  auto* broker = parent();
+  caf::strong_actor_ptr guard{broker->ctrl()};   // the broker may quit (and be cleaned up) inside
+  if (!broker->alive())
+    return false;
+  broker->context(ctx);
+  try {
+    fn_(target_, static_cast<const char*>(buf), size);
+  } catch (const std::exception& e) {
+    config::log_warning(std::string("Closing a client connection after an error: ") + e.what());
+    broker->quit(caf::sec::runtime_error);
+  }
+  if (!broker->alive())
+    broker->finalize();
+  flush();
+  return !detached();
+}
+
+} // namespace troupe::actors

@@ -1,0 +1,32 @@
+// direct_scribe: a CAF scribe (the TCP socket of a connection broker) that hands the bytes it
+// reads straight to a function of its broker instead of wrapping them in a new_data_msg. CAF's own
+// scribe shrinks its read buffer to the bytes read, swaps it into the message and dispatches that
+// message through the broker's behavior (matching, a response promise, result visiting); the
+// stream then grows the buffer again, zero-filling it, before the next read. Here the buffer keeps
+// its size and the function runs with the broker's context set, as a handler would; a broker that
+// quit inside it is finalized as CAF finalizes it after a message.
+#pragma once
+
+#include <cstddef>
+
+#include <caf/io/network/default_multiplexer.hpp>
+#include <caf/io/network/scribe_impl.hpp>
+
+namespace troupe::actors {
+
+class direct_scribe final : public caf::io::network::scribe_impl {
+public:
+  // Called on the broker's I/O loop with what one read returned (valid only during the call).
+  using on_data_fn = void (*)(void* target, const char* data, size_t size);
+
+  direct_scribe(caf::io::network::default_multiplexer& mpx, caf::io::network::native_socket fd, on_data_fn fn,
+                void* target);
+
+  bool consume(caf::execution_unit* ctx, const void* buf, size_t size) override;
+
+private:
+  on_data_fn fn_;
+  void* target_;
+};
+
+} // namespace troupe::actors
