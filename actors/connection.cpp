@@ -1013,14 +1013,10 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
 namespace {
 
 connection_broker::behavior_type adopt(connection_ptr self, int fd, server* srv, int64_t id, bool reject) {
-  auto& mpx = static_cast<caf::io::network::default_multiplexer&>(self->backend());
-  auto on_data = [](void* target, const char* data, size_t size) {
-    conn::take_input(static_cast<connection_ptr>(target), data, size);
+  auto on_data = [](caf::io::abstract_broker* broker, const char* data, size_t size) {
+    conn::take_input(static_cast<connection_ptr>(broker), data, size);
   };
-  auto scribe = caf::make_counted<direct_scribe>(mpx, fd, on_data, self);
-  auto hdl = scribe->hdl();
-  self->add_scribe(std::move(scribe));
-  return connection(self, hdl, srv, id, reject);
+  return connection(self, direct_scribe::add_to(self, fd, on_data), srv, id, reject);
 }
 
 } // namespace

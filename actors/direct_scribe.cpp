@@ -9,8 +9,17 @@
 namespace troupe::actors {
 
 direct_scribe::direct_scribe(caf::io::network::default_multiplexer& mpx, caf::io::network::native_socket fd,
-                             on_data_fn fn, void* target)
-    : scribe_impl(mpx, fd), fn_(fn), target_(target) {
+                             on_data_fn fn)
+    : scribe_impl(mpx, fd), fn_(fn) {
+}
+
+caf::io::connection_handle direct_scribe::add_to(caf::io::abstract_broker* broker, caf::io::network::native_socket fd,
+                                                 on_data_fn fn) {
+  auto& mpx = static_cast<caf::io::network::default_multiplexer&>(broker->backend());
+  caf::intrusive_ptr<direct_scribe> scribe{new direct_scribe(mpx, fd, fn), false};
+  auto hdl = scribe->hdl();
+  broker->add_scribe(std::move(scribe));
+  return hdl;
 }
 
 bool direct_scribe::consume(caf::execution_unit* ctx, const void* buf, size_t size) {
@@ -23,7 +32,7 @@ bool direct_scribe::consume(caf::execution_unit* ctx, const void* buf, size_t si
     return false;
   broker->context(ctx);
   try {
-    fn_(target_, static_cast<const char*>(buf), size);
+    fn_(broker, static_cast<const char*>(buf), size);
   } catch (const std::exception& e) {
     config::log_warning(std::string("Closing a client connection after an error: ") + e.what());
     broker->quit(caf::sec::runtime_error);

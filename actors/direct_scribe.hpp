@@ -16,17 +16,22 @@ namespace troupe::actors {
 
 class direct_scribe final : public caf::io::network::scribe_impl {
 public:
-  // Called on the broker's I/O loop with what one read returned (valid only during the call).
-  using on_data_fn = void (*)(void* target, const char* data, size_t size);
+  // Called on the broker's I/O loop with the broker and what one read returned (valid only during
+  // the call).
+  using on_data_fn = void (*)(caf::io::abstract_broker* broker, const char* data, size_t size);
 
-  direct_scribe(caf::io::network::default_multiplexer& mpx, caf::io::network::native_socket fd, on_data_fn fn,
-                void* target);
+  // Adds a direct_scribe for the socket `fd` to `broker` (not reading yet: configure_read starts
+  // it, as with CAF's scribes) and returns its handle. The broker's loop is a default_multiplexer,
+  // CAF 0.17's own backend, as every loop troupe-server runs is.
+  static caf::io::connection_handle add_to(caf::io::abstract_broker* broker, caf::io::network::native_socket fd,
+                                           on_data_fn fn);
 
   bool consume(caf::execution_unit* ctx, const void* buf, size_t size) override;
 
 private:
+  direct_scribe(caf::io::network::default_multiplexer& mpx, caf::io::network::native_socket fd, on_data_fn fn);
+
   on_data_fn fn_;
-  void* target_;
 };
 
 } // namespace troupe::actors
