@@ -31,10 +31,16 @@ bool direct_scribe::consume(caf::execution_unit* ctx, const void* buf, size_t si
   if (!broker->alive())
     return false;
   broker->context(ctx);
+  // No message is being handled: whatever the last handler left here may be gone (a response
+  // promise or current_sender() reached from this call gets nothing instead of freed memory).
+  broker->current_mailbox_element(nullptr);
   try {
     fn_(broker, static_cast<const char*>(buf), size);
   } catch (const std::exception& e) {
     config::log_warning(std::string("Closing a client connection after an error: ") + e.what());
+    broker->quit(caf::sec::runtime_error);
+  } catch (...) {
+    config::log_warning("Closing a client connection after an unknown error");
     broker->quit(caf::sec::runtime_error);
   }
   if (!broker->alive())

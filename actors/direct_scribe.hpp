@@ -5,6 +5,10 @@
 // stream then grows the buffer again, zero-filling it, before the next read. Here the buffer keeps
 // its size and the function runs with the broker's context set, as a handler would; a broker that
 // quit inside it is finalized as CAF finalizes it after a message.
+// What a handler would have that this call has not: a current mailbox element (so no response
+// promise, no current_sender()), activity tokens (trigger(hdl, n) would never passivate the socket;
+// halt() and trigger() without a count work), the broker's receive timeout being reset, and the
+// cleanup of behaviors replaced by become(). The connection uses none of them on this path.
 #pragma once
 
 #include <cstddef>
