@@ -1,6 +1,6 @@
 #include "actors/system_info.hpp"
 
-#include <malloc.h>
+#include <jemalloc/jemalloc.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -9,9 +9,27 @@
 
 namespace troupe::actors {
 
+// What the process holds allocated (jemalloc's stats.allocated, refreshed first: its statistics
+// are snapshots taken at each "epoch").
 uint64_t used_memory() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
+  uint64_t epoch = 1;
+  size_t len = sizeof(epoch);
+  mallctl("epoch", &epoch, &len, &epoch, len);
+  size_t allocated = 0;
+  len = sizeof(allocated);
+  if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0)
+    return 0;
+  return allocated;
+}
+
+// "jemalloc-5.3.0", as Redis names its allocator in INFO.
+std::string allocator_name() {
+  const char* version = nullptr;
+  size_t len = sizeof(version);
+  if (mallctl("version", &version, &len, nullptr, 0) != 0 || version == nullptr)
+    return "jemalloc";
+  std::string v = version;
+  return "jemalloc-" + v.substr(0, v.find('-'));
 }
 
 uint64_t resident_memory() {
@@ -56,6 +74,7 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
   f.total_system_memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   f.maxmemory = static_cast<uint64_t>(srv.cfg->get_int("maxmemory"));
   f.maxmemory_policy = srv.cfg->get_string("maxmemory-policy");
+  f.allocator = allocator_name();
   f.lastsave = srv.lastsave.load();
   f.aof_enabled = srv.aof_enabled;
   f.loading = srv.loading.load();

@@ -2,6 +2,7 @@
 // figures from the OS (memory, CPU).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "actors/server.hpp"
@@ -10,9 +11,12 @@
 namespace troupe::actors {
 
 keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_report>& reports);
-// Bytes allocated through malloc and still in use (INFO used_memory).
+// Bytes allocated (jemalloc, which troupe-server links in place of glibc's malloc) and still in use
+// (INFO used_memory).
 uint64_t used_memory();
 // Resident set size of the process (INFO used_memory_rss).
 uint64_t resident_memory();
+// The allocator and its version, as INFO mem_allocator shows it ("jemalloc-5.3.0").
+std::string allocator_name();
 
 } // namespace troupe::actors

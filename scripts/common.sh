@@ -5,7 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${TROUPE_BUILD_DIR:-$ROOT/build}"
 
 # Debian packages: to build, then what the tests and benchmarks drive the server with.
-BUILD_PACKAGES="cmake make g++ libcaf-dev liblz4-dev libfmt-dev libboost-test-dev"
+BUILD_PACKAGES="cmake make g++ libcaf-dev liblz4-dev libfmt-dev libboost-test-dev libjemalloc-dev"
 TEST_PACKAGES="redis-server redis-tools python3-redis lz4"
 
 ensure_packages() {

@@ -136,6 +136,24 @@ class Commands(unittest.TestCase):
         self.assertGreaterEqual(info["connected_clients"], 1)
         self.assertIn("# Keyspace", self.server.cli("INFO"))
 
+    def test_info_memory_comes_from_jemalloc(self):
+        # troupe-server allocates with jemalloc, as Redis does: INFO names it the way Redis does,
+        # and used_memory (jemalloc's stats.allocated) follows what the dataset holds.
+        r = self.r
+        info = r.info("memory")
+        self.assertRegex(info["mem_allocator"], r"^jemalloc-\d+\.\d+\.\d+$")
+        before = info["used_memory"]
+        value = "v" * 1000
+        p = r.pipeline(transaction=False)
+        for i in range(5000):
+            p.set(f"jemalloc:{i}", value)
+        p.execute()
+        grown = r.info("memory")["used_memory"] - before
+        self.assertGreater(grown, 5000 * 1000)
+        self.assertLess(grown, 5000 * 1000 * 3)
+        r.delete(*[f"jemalloc:{i}" for i in range(5000)])
+        self.assertLess(r.info("memory")["used_memory"], before + 5000 * 1000)
+
     def test_client_commands(self):
         r = self.r
         r.client_setname("me")
