@@ -17,7 +17,7 @@ struct info_figures {
   // Memory
   uint64_t used_memory = 0, used_memory_rss = 0, used_memory_peak = 0, used_memory_startup = 0,
            total_system_memory = 0, maxmemory = 0;
-  std::string maxmemory_policy = "noeviction", allocator = "libc";
+  std::string maxmemory_policy = "noeviction", allocator;   // INFO mem_allocator, e.g. "jemalloc-5.3.0"
   // Persistence
   uint64_t dirty = 0;
   int64_t lastsave = 0;
