@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <new>
+#include <stdexcept>
 #include <unordered_set>
 
 #include "keyspace/digest.hpp"
@@ -251,6 +252,44 @@ bool hash_value::set(std::string_view field, std::string_view value, const keysp
     return false;
   }
   ht_->insert(make_node(field, value, h));
+  return true;
+}
+
+bool hash_value::load_pairs(const std::string_view* strings, size_t n, const keyspace_settings& s) {
+  if (n % 2 != 0 || !empty())
+    throw std::logic_error("hash_value::load_pairs needs an empty hash and whole pairs");
+  size_t pairs = n / 2;
+  auto limit = static_cast<uint64_t>(std::max<int64_t>(s.hash_max_listpack_value, 0));
+  bool listpack = is_listpack() && static_cast<int64_t>(pairs) <= s.hash_max_listpack_entries;
+  size_t bytes = 0;
+  for (size_t i = 0; i < n && listpack; ++i) {
+    listpack = strings[i].size() <= limit;
+    bytes += encoded_size(strings[i]);
+  }
+  if (!listpack || bytes > listpack_safety_limit) {
+    convert_to_hashtable(pairs);
+    for (size_t i = 0; i < n; i += 2)
+      if (!set(strings[i], strings[i + 1], s))
+        return false;
+    return true;
+  }
+  // Repeated fields: sort the fields' hashes and compare the fields of equal neighbours.
+  std::vector<std::pair<uint32_t, uint32_t>> order(pairs);   // (hash, pair index)
+  for (size_t i = 0; i < pairs; ++i)
+    order[i] = {hash_key(strings[2 * i]), static_cast<uint32_t>(i)};
+  std::sort(order.begin(), order.end());
+  for (size_t i = 1; i < pairs; ++i)
+    for (size_t j = i; j > 0 && order[j - 1].first == order[i].first; --j)
+      if (strings[2 * order[j - 1].second] == strings[2 * order[i].second])
+        return false;
+  if (bytes > 0) {
+    lp_ = static_cast<char*>(detail::checked_realloc(lp_, bytes));
+    char* p = lp_;
+    for (size_t i = 0; i < n; ++i)
+      p += put_string(p, strings[i]);
+  }
+  lp_bytes_ = static_cast<uint32_t>(bytes);
+  count_ = static_cast<uint32_t>(pairs);
   return true;
 }
 

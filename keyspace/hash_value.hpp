@@ -222,6 +222,11 @@ public:
   // the field or the value is longer than hash-max-listpack-value (or the listpack would pass
   // 1 GB), and after the insert when it holds more than hash-max-listpack-entries fields.
   bool set(std::string_view field, std::string_view value, const keyspace_settings& s);
+  // Fills an empty hash with the pairs strings[0..n) (field, value, field, value ...) in the
+  // encoding the same set() calls would leave, with one allocation for a listpack and a table
+  // sized once; false if a field repeats (the hash is then left in an unspecified state). For
+  // loaders: set() per pair searches the listpack each time, quadratic in its length.
+  bool load_pairs(const std::string_view* strings, size_t n, const keyspace_settings& s);
   // Removes `field`; true if it was there. (The caller deletes the key when the hash is empty.)
   bool remove(std::string_view field);
   // HSET's first step (Redis's hashTypeTryConversion): a listpack becomes a hashtable when one of

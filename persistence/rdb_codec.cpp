@@ -427,19 +427,22 @@ std::unique_ptr<hash_value> build_hash(rdb_input& in, uint64_t at, const std::ve
                                        const keyspace::keyspace_settings& s) {
   if (items.size() % 2 != 0)
     in.fail("hash blob has an odd number of elements", at);
-  auto h = std::make_unique<hash_value>();
-  size_t pairs = items.size() / 2;
-  if (static_cast<int64_t>(pairs) > s.hash_max_listpack_entries)
-    h->convert_to_hashtable(pairs);
-  std::string f, v;
-  for (size_t i = 0; i < items.size(); i += 2) {
-    f.clear();
-    v.clear();
-    items[i].append_to(f);
-    items[i + 1].append_to(v);
-    if (!h->set(f, v, s))
-      in.fail("Duplicate hash fields detected", at);
+  // Integers are written out as text into `ints` (sized first: its views must not move).
+  std::string ints;
+  ints.reserve(20 * static_cast<size_t>(std::count_if(items.begin(), items.end(), [](auto& it) { return it.is_int; })));
+  std::vector<std::string_view> strings(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].is_int) {
+      strings[i] = items[i].sval;
+      continue;
+    }
+    size_t from = ints.size();
+    items[i].append_to(ints);
+    strings[i] = std::string_view(ints).substr(from);
   }
+  auto h = std::make_unique<hash_value>();
+  if (!h->load_pairs(strings.data(), strings.size(), s))
+    in.fail("Duplicate hash fields detected", at);
   return h;
 }
 

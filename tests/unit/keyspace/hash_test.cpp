@@ -532,6 +532,51 @@ BOOST_AUTO_TEST_CASE(sample_distinct) {
   }
 }
 
+// load_pairs (the RDB loader's path) leaves what the same set() calls leave: encoding, storage
+// order, memory; and it refuses a repeated field.
+BOOST_AUTO_TEST_CASE(load_pairs_matches_set_calls) {
+  std::mt19937_64 rng(11);
+  keyspace::keyspace_settings s;
+  s.hash_max_listpack_entries = 32;
+  for (int round = 0; round < 300; ++round) {
+    size_t pairs = rng() % 40;
+    std::vector<std::string> strings;
+    std::set<std::string> fields;
+    while (fields.size() < pairs) {
+      std::string f = round % 3 == 0 ? std::to_string(rng() % 1000) : "f" + std::to_string(rng() % 100000);
+      if (fields.insert(f).second) {
+        strings.push_back(f);
+        strings.push_back(std::string(rng() % 50 == 0 ? 65 + rng() % 200 : rng() % 20, 'v'));
+      }
+    }
+    std::vector<std::string_view> views(strings.begin(), strings.end());
+    keyspace::hash_value by_set, loaded;
+    for (size_t i = 0; i < views.size(); i += 2)
+      by_set.set(views[i], views[i + 1], s);
+    BOOST_TEST_REQUIRE(loaded.load_pairs(views.data(), views.size(), s));
+    BOOST_TEST(loaded.is_listpack() == by_set.is_listpack(), "round " << round);
+    BOOST_TEST(loaded.size() == by_set.size());
+    BOOST_TEST(loaded.memory() == by_set.memory());
+    std::vector<std::pair<std::string, std::string>> a, b;
+    by_set.for_each([&](std::string_view f, std::string_view v) { a.emplace_back(f, v); });
+    loaded.for_each([&](std::string_view f, std::string_view v) { b.emplace_back(f, v); });
+    if (!by_set.is_listpack()) {
+      std::sort(a.begin(), a.end());
+      std::sort(b.begin(), b.end());
+    }
+    BOOST_TEST((a == b), "round " << round);
+  }
+  std::vector<std::string_view> dup{"a", "1", "b", "2", "a", "3"};
+  keyspace::hash_value h1, h2;
+  BOOST_TEST(!h1.load_pairs(dup.data(), dup.size(), s));   // as a listpack
+  s.hash_max_listpack_entries = 2;
+  BOOST_TEST(!h2.load_pairs(dup.data(), dup.size(), s));   // as a hashtable
+  std::vector<std::string_view> empty_field{"", "x"};
+  keyspace::hash_value h3;
+  BOOST_TEST(h3.load_pairs(empty_field.data(), 2, s));
+  BOOST_TEST(h3.find("").value() == "x");
+}
+
 // Random sets and removes against a std::map, in both encodings and across the conversion.
 BOOST_AUTO_TEST_CASE(random_operations_match_a_model) {
   for (int64_t value_limit : {int64_t{64}, int64_t{1000}}) {

@@ -10,6 +10,7 @@
 #include "old_formats.hpp"
 #include "persistence/crc64.hpp"
 #include "persistence/lz4_stream.hpp"
+#include "persistence/packed_formats.hpp"
 #include "persistence/rdb.hpp"
 #include "test_support.hpp"
 
@@ -368,6 +369,18 @@ BOOST_AUTO_TEST_CASE(bad_values_are_reported) {
   // A set with a repeated member.
   r = try_body(std::string("\x02", 1) + ptest::str("s") + ptest::len(2) + ptest::str("a") + ptest::str("a"));
   BOOST_TEST(r.error.find("Duplicate set members") != std::string::npos, r.error);
+  // A listpack hash with a repeated field (type 16), and one whose fields are all distinct.
+  auto lp_hash = [](std::initializer_list<std::string_view> elems) {
+    listpack_builder b;
+    for (auto e : elems)
+      b.add(e);
+    return std::string("\x10", 1) + ptest::str("h") + ptest::str(b.finish());
+  };
+  r = try_body(lp_hash({"f", "1", "g", "2", "f", "3"}));
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.error.find("Duplicate hash fields detected") != std::string::npos, r.error);
+  r = try_body(lp_hash({"7", "1", "g", "2", "f", "3"}));
+  BOOST_TEST(r.ok, r.error);
   // A zset with a NaN score.
   r = try_body(std::string("\x03", 1) + ptest::str("z") + ptest::len(1) + ptest::str("m") + "\xfd");
   BOOST_TEST(r.error.find("NAN") != std::string::npos, r.error);
