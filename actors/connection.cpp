@@ -823,7 +823,7 @@ void register_connection_commands() {
 }
 
 connection_broker::behavior_type connection(connection_ptr self, caf::io::connection_handle hdl, server* srv,
-                                            int64_t id, bool reject) {
+                                            int64_t id) {
   using namespace conn;
   auto& st = self->state;
   st.srv = srv;
@@ -865,10 +865,7 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
   });
   // protected-mode: with no password, only clients on this machine are served, as in Redis.
   bool denied = srv->cfg->get_bool("protected-mode") && st.sset.requirepass.empty() && !is_loopback(info.addr);
-  if (reject) {
-    write_out(self, "-ERR max number of clients reached\r\n");
-    close_now(self);
-  } else if (denied) {
+  if (denied) {
     write_out(self, "-DENIED Troupe is running in protected mode: no password is set and the client is not on "
                     "the loopback interface. Set a password with 'requirepass', or start with "
                     "'--protected-mode no' (only where the network is trusted), then reconnect.\r\n");
@@ -1012,17 +1009,17 @@ connection_broker::behavior_type connection(connection_ptr self, caf::io::connec
 
 namespace {
 
-connection_broker::behavior_type adopt(connection_ptr self, int fd, server* srv, int64_t id, bool reject) {
+connection_broker::behavior_type adopt(connection_ptr self, int fd, server* srv, int64_t id) {
   auto on_data = [](caf::io::abstract_broker* broker, const char* data, size_t size) {
     conn::take_input(static_cast<connection_ptr>(broker), data, size);
   };
-  return connection(self, direct_scribe::add_to(self, fd, on_data), srv, id, reject);
+  return connection(self, direct_scribe::add_to(self, fd, on_data), srv, id);
 }
 
 } // namespace
 
-connection_actor spawn_connection(caf::io::middleman& mm, int fd, server* srv, int64_t id, bool reject) {
-  return caf::actor_cast<connection_actor>(mm.spawn_broker(adopt, fd, srv, id, reject));
+connection_actor spawn_connection(caf::io::middleman& mm, int fd, server* srv, int64_t id) {
+  return caf::actor_cast<connection_actor>(mm.spawn_broker(adopt, fd, srv, id));
 }
 
 } // namespace troupe::actors

@@ -144,13 +144,12 @@ using connection_ptr = caf::stateful_actor<connection_state, connection_broker>*
 // Registers the commands connections serve themselves (call once at start).
 void register_connection_commands();
 
-// The broker function the listener forks for each accepted socket. `reject` answers the client
-// with Redis's max-clients error and closes.
+// The broker function of a connection, on the socket `hdl` of its loop.
 connection_broker::behavior_type connection(connection_ptr self, caf::io::connection_handle hdl, server* srv,
-                                            int64_t id, bool reject);
+                                            int64_t id);
 
-// The same connection on another I/O loop (io-threads > 1): `fd` is an accepted socket that no
-// loop reads yet; the broker is spawned on `mm`'s loop and adopts it there.
-connection_actor spawn_connection(caf::io::middleman& mm, int fd, server* srv, int64_t id, bool reject);
+// Spawns a connection on `mm`'s loop for `fd`, an accepted socket that no loop reads yet (the
+// listener hands each one over this way, to its own loop or another).
+connection_actor spawn_connection(caf::io::middleman& mm, int fd, server* srv, int64_t id);
 
 } // namespace troupe::actors

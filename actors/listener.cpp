@@ -1,6 +1,7 @@
 // listener: the client port. Accepts sockets and forks a connection broker for each; answers
 // CLIENT LIST and CLIENT KILL by asking its connections.
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -81,26 +82,35 @@ listener_broker::behavior_type listener(self_ptr self, server* srv, std::string 
       ++st.handled;
       ++st.accepted;
       st.srv->total_connections.fetch_add(1, std::memory_order_relaxed);
-      bool reject = st.srv->connected_clients.load() >= static_cast<uint64_t>(st.srv->cfg->get_int("maxclients"));
-      if (reject) {
+      int handle_fd = static_cast<int>(msg.handle.id());
+      // Past maxclients (or, despite it, out of descriptors): Redis's reply on the accepted socket,
+      // which then closes, without a connection actor.
+      auto refuse = [&] {
         ++st.rejected;
         st.srv->rejected_connections.fetch_add(1, std::memory_order_relaxed);
+        static constexpr char full[] = "-ERR max number of clients reached\r\n";
+        if (::send(handle_fd, full, sizeof(full) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+          config::log_verbose("Could not tell a refused client: " + std::string(std::strerror(errno)));
+        self->take(msg.handle).reset();   // closes the socket
+      };
+      if (st.srv->connected_clients.load() >= static_cast<uint64_t>(st.srv->cfg->get_int("maxclients"))) {
+        refuse();
+        return;
       }
-      int64_t id = st.srv->next_client_id.fetch_add(1);
-      connection_actor c;
-      size_t loop = st.srv->loops.size() > 1 ? st.srv->next_loop++ % st.srv->loops.size() : 0;
       // The connection reads through a direct_scribe of its own, on its loop (this one or another):
       // CAF 0.17 has not started reading the accepted socket (a scribe joins its loop's epoll only
       // once configured to read), so a duplicate of the descriptor is handed over and the
       // listener's scribe dropped (which closes the original).
-      int fd = fcntl(static_cast<int>(msg.handle.id()), F_DUPFD_CLOEXEC, 0);
-      auto own = self->take(msg.handle);
-      own.reset();
+      int fd = fcntl(handle_fd, F_DUPFD_CLOEXEC, 0);
       if (fd < 0) {
         config::log_warning("Error accepting a client connection: dup: " + std::string(std::strerror(errno)));
+        refuse();
         return;
       }
-      c = spawn_connection(*st.srv->loops[loop], fd, st.srv, id, reject);
+      self->take(msg.handle).reset();
+      int64_t id = st.srv->next_client_id.fetch_add(1);
+      size_t loop = st.srv->loops.size() > 1 ? st.srv->next_loop++ % st.srv->loops.size() : 0;
+      auto c = spawn_connection(*st.srv->loops[loop], fd, st.srv, id);
       self->monitor(c);
       st.connections.emplace(c.address(), c);
     },

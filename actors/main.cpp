@@ -20,6 +20,7 @@
 #include "actors/system_info.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
+#include "config/open_files.hpp"
 #include "keyspace/commands.hpp"
 #include "persistence/dump_commands.hpp"
 #include "persistence/aof.hpp"
@@ -171,6 +172,16 @@ int main(int argc, char** argv) {
     cfg.set_effective(name, true);
   for (auto& name : cfg.inert_directives_set())
     config::log_notice(name + ": accepted, no effect in Troupe");
+
+  {
+    int64_t loops = cfg.get_int("io-threads");
+    int64_t fits = config::adjust_open_files_limit(
+        cfg.get_int("maxclients"), config::reserved_descriptors(loops, std::max<int64_t>(loops, cfg.get_int("slot-actors"))));
+    if (fits < 0)
+      return 1;
+    if (fits != cfg.get_int("maxclients"))
+      cfg.set({{"maxclients", std::to_string(fits)}});
+  }
 
   int port = static_cast<int>(cfg.get_int("port"));
   bool cluster = cfg.get_bool("cluster-enabled");

@@ -5,6 +5,8 @@ import subprocess
 import time
 import unittest
 
+import redis
+
 from harness import Raw, Server, TROUPE, free_port, main, temp_dir, wait_for_port
 
 
@@ -183,6 +185,59 @@ class Startup(unittest.TestCase):
         r = run("--dir", "/nonexistent/troupe/dir", "--port", str(free_port()))
         self.assertEqual(r.returncode, 1)
         self.assertIn("/nonexistent/troupe/dir", r.stderr)
+
+    def test_open_files_limit_lowers_maxclients_as_redis_does(self):
+        import resource
+        import socket
+
+        def limit(n):
+            return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+        # 256 descriptors: 32 kept as Redis keeps them, 3 per I/O loop, 2 per slot range.
+        with Server(preexec=limit(256)) as s:
+            c = s.client()
+            loops = int(c.config_get("io-threads")["io-threads"])
+            ranges = max(loops, int(c.config_get("slot-actors")["slot-actors"]))
+            reserved = 32 + 3 * loops + 2 * ranges
+            fits = str(256 - reserved)
+            self.assertEqual(c.config_get("maxclients"), {"maxclients": fits})
+            log = s.output()
+            self.assertIn(f"You requested maxclients of 10000 requiring at least {10000 + reserved} max file "
+                          "descriptors.", log)
+            self.assertIn(f"Current maximum open files is 256. maxclients has been reduced to {fits} to compensate "
+                          "for low ulimit. If you need higher maxclients increase 'ulimit -n'.", log)
+            # Past the limit every client gets Redis's reply; none is left without one.
+            socks, replies = [], {}
+            try:
+                for _ in range(300):
+                    k = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+                    socks.append(k)
+                    k.sendall(b"PING\r\n")
+                    r = k.recv(100)
+                    replies[r] = replies.get(r, 0) + 1
+            finally:
+                for k in socks:
+                    k.close()
+            self.assertEqual(set(replies), {b"+PONG\r\n", b"-ERR max number of clients reached\r\n"}, replies)
+            self.assertNotIn("Too many open files", s.output())
+            deadline = time.time() + 10
+            while c.info("clients")["connected_clients"] > 1 and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertTrue(s.client().ping())
+            # Raising maxclients past what the limit allows is refused, with what fits.
+            with self.assertRaises(redis.ResponseError) as e:
+                c.config_set("maxclients", 1000)
+            self.assertEqual(str(e.exception), "CONFIG SET failed (possibly related to argument 'maxclients') - The "
+                             "operating system is not able to handle the specified number of clients, try with " + fits)
+            self.assertEqual(c.config_get("maxclients"), {"maxclients": fits})
+            self.assertTrue(c.config_set("maxclients", 100))
+            self.assertEqual(c.config_get("maxclients"), {"maxclients": "100"})
+        # Too few descriptors for a single client: the server does not start.
+        r = subprocess.run([TROUPE, "--port", str(free_port())], capture_output=True, text=True, timeout=10,
+                           preexec_fn=limit(20))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("Your current 'ulimit -n' of 20 is not enough for the server to start. Please increase your "
+                      "open file limit to at least 10037. Exiting.", r.stdout)   # one loop, one range
 
 
 if __name__ == "__main__":
