@@ -65,6 +65,10 @@ public:
   // convert_if_needed first (commands) or let a loader pick the encoding up front.
   bool insert(std::string_view member, double score);
   bool update(std::string_view member, double score) { return insert(member, score); }
+  // Fills an empty zset with (member, score) pairs, as the same insert() calls would, in one pass
+  // (sorted once, one allocation for a listpack); false if a member repeats. For loaders: insert()
+  // searches and shifts the listpack for every member, quadratic in its length.
+  bool load_pairs(const std::pair<std::string, double>* pairs, size_t n);
   // Removes `member`; true if it was there.
   bool erase(std::string_view member);
   // 0-based rank in ascending order, if present.

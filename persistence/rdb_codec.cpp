@@ -414,12 +414,11 @@ std::unique_ptr<zset_value> build_zset(rdb_input& in, uint64_t at, std::vector<s
   bool big = static_cast<int64_t>(pairs.size()) > s.zset_max_listpack_entries ||
              (!listpack_source && static_cast<int64_t>(maxlen) > s.zset_max_listpack_value);
   auto z = std::make_unique<zset_value>(big);
-  for (auto& [m, score] : pairs) {
+  for (auto& [m, score] : pairs)
     if (std::isnan(score))
       in.fail("Zset with NAN score detected", at);
-    if (!z->insert(m, score))
-      in.fail("Duplicate zset fields detected", at);
-  }
+  if (!z->load_pairs(pairs.data(), pairs.size()))
+    in.fail("Duplicate zset fields detected", at);
   return z;
 }
 

@@ -1,6 +1,8 @@
 // Sorted set commands and zset_value, with the replies redis-server 7.0.15 gives for the same
 // calls (the digests were printed by DEBUG DIGEST-VALUE on redis-server for the same data).
+#include <cstring>
 #include <map>
+#include <random>
 #include <set>
 
 #include "harness.hpp"
@@ -406,6 +408,42 @@ BOOST_AUTO_TEST_CASE(tree_matches_an_ordered_set) {
     copy.digest(d2);
     BOOST_TEST(std::memcmp(d1, d2, 20) == 0);
   }
+}
+
+// load_pairs (the RDB loader's path) leaves what the same insert() calls leave, in both encodings;
+// and it refuses a repeated member.
+BOOST_AUTO_TEST_CASE(load_pairs_matches_insert_calls) {
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 200; ++round) {
+    bool big = round % 4 == 3;
+    size_t n = rng() % 60;
+    std::vector<std::pair<std::string, double>> pairs;
+    std::set<std::string> members;
+    while (pairs.size() < n) {
+      std::string m = "m" + std::to_string(rng() % 500);
+      double score = rng() % 5 == 0 ? (rng() % 2 ? 0.0 : -0.0) : static_cast<double>(rng() % 7) - 3.5;
+      if (members.insert(m).second)
+        pairs.emplace_back(m, score);
+    }
+    zset_value by_insert(big), loaded(big);
+    for (auto& [m, score] : pairs)
+      by_insert.insert(m, score);
+    BOOST_TEST_REQUIRE(loaded.load_pairs(pairs.data(), pairs.size()));
+    BOOST_TEST(loaded.size() == by_insert.size());
+    BOOST_TEST(loaded.memory() <= by_insert.memory(), "round " << round);   // one exact allocation
+    std::vector<std::pair<std::string, double>> a, b;
+    by_insert.for_each([&](std::string_view m, double score) { a.emplace_back(m, score); });
+    loaded.for_each([&](std::string_view m, double score) { b.emplace_back(m, score); });
+    BOOST_TEST((a == b), "round " << round);
+    unsigned char d1[20] = {}, d2[20] = {};
+    by_insert.digest(d1);
+    loaded.digest(d2);
+    BOOST_TEST(std::memcmp(d1, d2, 20) == 0);
+  }
+  std::vector<std::pair<std::string, double>> dup{{"a", 1}, {"b", 2}, {"a", 3}};
+  zset_value small, tree(true);
+  BOOST_TEST(!small.load_pairs(dup.data(), dup.size()));
+  BOOST_TEST(!tree.load_pairs(dup.data(), dup.size()));
 }
 
 BOOST_AUTO_TEST_CASE(for_each_in_rank_order) {
