@@ -1,6 +1,7 @@
 """Starts the real troupe-server (and, for comparisons, the real redis-server) on free ports in
 temporary directories, and cleans up every process it started. Used by every integration test."""
 import atexit
+import glob
 import os
 import shutil
 import signal
@@ -177,6 +178,26 @@ class Server:
     def output(self):
         with open(self.stdout_path, errors="replace") as f:
             return f.read()
+
+    def diagnostics(self):
+        """What to print when the server stops answering: its log's tail, its actors and the state of
+        each of its threads (from another connection, with short timeouts)."""
+        parts = ["--- log tail:\n" + self.output()[-4000:]]
+        for cmd in (["actors"], ["info", "persistence"]):
+            try:
+                r = subprocess.run(["redis-cli", "-p", str(self.port)] + cmd, capture_output=True, text=True, timeout=10)
+                parts.append(f"--- {' '.join(cmd)}:\n{r.stdout}{r.stderr}")
+            except subprocess.TimeoutExpired:
+                parts.append(f"--- {' '.join(cmd)}: no answer in 10 s")
+        threads = []
+        for t in sorted(glob.glob(f"/proc/{self.proc.pid}/task/*")):
+            try:
+                with open(t + "/comm") as c, open(t + "/wchan") as w, open(t + "/stat") as st:
+                    threads.append(f"{c.read().strip()} wchan={w.read().strip()} state={st.read().split(')')[1].split()[0]}")
+            except OSError:
+                pass
+        parts.append("--- threads:\n" + "\n".join(threads))
+        return "\n".join(parts)
 
     def __enter__(self):
         return self.start()
