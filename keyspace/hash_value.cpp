@@ -273,15 +273,8 @@ bool hash_value::load_pairs(const std::string_view* strings, size_t n, const key
         return false;
     return true;
   }
-  // Repeated fields: sort the fields' hashes and compare the fields of equal neighbours.
-  std::vector<std::pair<uint32_t, uint32_t>> order(pairs);   // (hash, pair index)
-  for (size_t i = 0; i < pairs; ++i)
-    order[i] = {hash_key(strings[2 * i]), static_cast<uint32_t>(i)};
-  std::sort(order.begin(), order.end());
-  for (size_t i = 1; i < pairs; ++i)
-    for (size_t j = i; j > 0 && order[j - 1].first == order[i].first; --j)
-      if (strings[2 * order[j - 1].second] == strings[2 * order[i].second])
-        return false;
+  if (has_repeats(pairs, [&](size_t i) { return strings[2 * i]; }))
+    return false;
   if (bytes > 0) {
     lp_ = static_cast<char*>(detail::checked_realloc(lp_, bytes));
     char* p = lp_;

@@ -3,16 +3,34 @@
 // SCAN returns every key present throughout, even across resizes.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "keyspace/entry.hpp"
 
 namespace troupe::keyspace {
 
 uint32_t hash_key(std::string_view key);
+
+// True if two of the n strings key(0) .. key(n - 1) are equal: their hashes are sorted and only
+// neighbours with equal hashes are compared. For loaders that build a collection in one pass.
+template <class KeyOf>
+bool has_repeats(size_t n, KeyOf&& key) {
+  std::vector<std::pair<uint32_t, uint32_t>> order(n);   // (hash, index)
+  for (size_t i = 0; i < n; ++i)
+    order[i] = {hash_key(key(i)), static_cast<uint32_t>(i)};
+  std::sort(order.begin(), order.end());
+  for (size_t i = 1; i < n; ++i)
+    for (size_t j = i; j > 0 && order[j - 1].first == order[i].first; --j)
+      if (key(order[j - 1].second) == key(order[i].second))
+        return true;
+  return false;
+}
 
 // A table's empty state is all zero bytes, and it has trivial construction and destruction: a
 // database holds its 16384 tables in one zeroed allocation (no pointer to chase per lookup, no

@@ -2,10 +2,10 @@
 #include "keyspace/varint.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
 
 #include "keyspace/digest.hpp"
 #include "keyspace/table.hpp"
@@ -707,30 +707,26 @@ std::optional<double> zset_value::score(std::string_view member) const {
 bool zset_value::load_pairs(const std::pair<std::string, double>* pairs, size_t n) {
   if (count_ != 0)
     throw std::logic_error("zset_value::load_pairs needs an empty zset");
-  // Repeated members: sort the members' hashes and compare the members of equal neighbours.
-  std::vector<std::pair<uint32_t, uint32_t>> order(n);   // (hash, index), then (-, index) by score
-  for (size_t i = 0; i < n; ++i)
-    order[i] = {hash_key(pairs[i].first), static_cast<uint32_t>(i)};
-  std::sort(order.begin(), order.end());
-  for (size_t i = 1; i < n; ++i)
-    for (size_t j = i; j > 0 && order[j - 1].first == order[i].first; --j)
-      if (pairs[order[j - 1].second].first == pairs[order[i].second].first)
-        return false;
+  if (has_repeats(n, [&](size_t i) { return std::string_view(pairs[i].first); }))
+    return false;
   if (big_) {
     for (size_t i = 0; i < n; ++i)
       insert(pairs[i].first, pairs[i].second);
     return true;
   }
   // The listpack's order: by score, then member (a zero score is stored as 0, as lp_insert does).
-  auto score_of = [&](uint32_t i) { return pairs[i].second == 0 ? 0.0 : pairs[i].second; };
-  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
-    return zcompare(score_of(a.second), pairs[a.second].first, score_of(b.second), pairs[b.second].first) < 0;
+  auto score_of = [&](size_t i) { return pairs[i].second == 0 ? 0.0 : pairs[i].second; };
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return zcompare(score_of(a), pairs[a].first, score_of(b), pairs[b].first) < 0;
   });
   size_t bytes = 0;
   for (size_t i = 0; i < n; ++i)
     bytes += lp_entry_size(pairs[i].first.size());
   char* p = lp_splice(lp_used_, 0, bytes);
-  for (auto& [h, i] : order) {
+  for (size_t i : order) {
     lp_write(p, pairs[i].first, score_of(i));
     p += lp_entry_size(pairs[i].first.size());
   }
