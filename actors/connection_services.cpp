@@ -14,7 +14,6 @@
 #include "actors/connection_internal.hpp"
 #include "actors/system_info.hpp"
 #include "config/log.hpp"
-#include "config/open_files.hpp"
 #include "keyspace/server_info.hpp"
 #include "protocol/numbers.hpp"
 
@@ -295,30 +294,10 @@ void config_set(connection_ptr self, const args_t& a, resp_writer& w) {
   std::vector<std::pair<std::string, std::string>> pairs;
   for (size_t i = 2; i + 1 < a.size(); i += 2)
     pairs.emplace_back(a[i], a[i + 1]);
-  // The values before, to put back if raising maxclients turns out impossible (all or nothing).
-  std::vector<std::string> names;
-  for (auto& p : pairs)
-    names.push_back(p.first);
-  auto before = st.srv->cfg->get(names);
-  int64_t old_maxclients = st.srv->cfg->get_int("maxclients");
   auto err = st.srv->cfg->set(pairs, is_loopback(st.sess.info.addr));
   if (!err.empty()) {
     w.error(err);
     return;
-  }
-  int64_t maxclients = st.srv->cfg->get_int("maxclients");
-  if (maxclients > old_maxclients) {
-    // As Redis: more clients need a higher open-files limit; where the system refuses it, the reply
-    // says how many fit.
-    int64_t loops = st.srv->cfg->get_int("io-threads");
-    auto fit = config::fit_open_files(maxclients, config::reserved_descriptors(
-                                                      loops, static_cast<int64_t>(st.routing->ranges.size())));
-    if (fit.maxclients < maxclients) {
-      st.srv->cfg->set(before, is_loopback(st.sess.info.addr));
-      w.error("ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able "
-              "to handle the specified number of clients, try with " + std::to_string(fit.maxclients));
-      return;
-    }
   }
   for (auto& [k, v] : pairs) {
     if (iequals(k, "dir")) {

@@ -175,10 +175,8 @@ int main(int argc, char** argv) {
 
   {
     // As Redis: the open-files limit fits maxclients, or maxclients what the limit allows.
-    int64_t loops = cfg.get_int("io-threads");
-    int64_t ranges = std::max<int64_t>(loops, cfg.get_int("slot-actors"));
-    int64_t fits = config::adjust_open_files_limit(cfg.get_int("maxclients"),
-                                                   config::reserved_descriptors(loops, ranges));
+    int64_t fits = config::adjust_open_files_limit(
+        cfg.get_int("maxclients"), config::reserved_descriptors(cfg.get_int("io-threads"), cfg.get_int("slot-actors")));
     if (fits < 0)
       return 1;
     if (fits != cfg.get_int("maxclients"))

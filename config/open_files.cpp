@@ -2,14 +2,20 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "config/log.hpp"
+#include "protocol/key_slot.hpp"
 
 namespace troupe::config {
 
-int64_t reserved_descriptors(int64_t io_threads, int64_t slot_ranges) { return 32 + 3 * io_threads + 2 * slot_ranges; }
+int64_t reserved_descriptors(int64_t io_threads, int64_t slot_actors) {
+  // As main spawns them: at least one slot range per loop, at most one per slot.
+  int64_t ranges = std::clamp<int64_t>(std::max(io_threads, slot_actors), 1, protocol::slot_count);
+  return 32 + 3 * io_threads + 2 * ranges;
+}
 
 open_files_fit fit_open_files(int64_t maxclients, int64_t reserved) {
   open_files_fit r;

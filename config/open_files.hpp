@@ -25,8 +25,9 @@ open_files_fit fit_open_files(int64_t maxclients, int64_t reserved);
 // when the server must exit (the limit leaves no room for a single client).
 int64_t adjust_open_files_limit(int64_t maxclients, int64_t reserved);
 
-// Descriptors the server keeps for itself: Redis's 32, plus an epoll descriptor and a wake-up pipe
-// per I/O loop and two timers per slot range.
-int64_t reserved_descriptors(int64_t io_threads, int64_t slot_ranges);
+// Descriptors the server keeps for itself with these io-threads and slot-actors settings: Redis's
+// 32, plus an epoll descriptor and a wake-up pipe per I/O loop and two timers per slot range.
+// (CONFIG SET maxclients applies the same fit through config::store::set.)
+int64_t reserved_descriptors(int64_t io_threads, int64_t slot_actors);
 
 } // namespace troupe::config

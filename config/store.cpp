@@ -1,6 +1,7 @@
 // The configuration store: loading, CONFIG GET / SET / REWRITE and typed reads.
 #include "config/config.hpp"
 #include "config/detail.hpp"
+#include "config/open_files.hpp"
 
 #include <algorithm>
 #include <array>
@@ -733,6 +734,22 @@ std::string store::set(const std::vector<std::pair<std::string, std::string>>& p
       return failed(pairs[i].first, *err);
     if ((s.flags & f_backlog_min) && std::strtoull(out.c_str(), nullptr, 10) < 16384) out = "16384";
     staged[idx] = std::move(out);
+  }
+  // maxclients as Redis applies it: raising it raises the open-files limit to fit, now; where the
+  // system refuses, nothing is set and the reply says how many clients fit.
+  if (auto mc = find("maxclients"); mc && staged.count(*mc)) {
+    auto number = [&](std::string_view name) {
+      std::size_t i = *find(name);
+      auto it = staged.find(i);
+      return std::strtoll((it != staged.end() ? it->second : impl_->values[i]).c_str(), nullptr, 10);
+    };
+    long long want = number("maxclients");
+    if (want > std::strtoll(impl_->values[*mc].c_str(), nullptr, 10)) {
+      auto fit = fit_open_files(want, reserved_descriptors(number("io-threads"), number("slot-actors")));
+      if (fit.maxclients < want)
+        return failed("maxclients", fmt::format("The operating system is not able to handle the specified number "
+                                                "of clients, try with {}", fit.maxclients));
+    }
   }
   for (auto& [idx, v] : staged) impl_->values[idx] = std::move(v);
   version_.fetch_add(1, std::memory_order_acq_rel);

@@ -158,7 +158,6 @@ class Protocol(unittest.TestCase):
         self.assertTrue(r.closed())
         self.assertEqual(self.raw().call("GET", "q"), b"$1\r\n1\r\n")
 
-
     def test_connections_ended_by_the_server_leave_no_actor_behind(self):
         # QUIT and a protocol error end a connection inside the call that hands it what its socket
         # read (its direct_scribe): the connection actor must be cleaned up then, not at whatever

@@ -230,6 +230,10 @@ class Startup(unittest.TestCase):
             self.assertEqual(str(e.exception), "CONFIG SET failed (possibly related to argument 'maxclients') - The "
                              "operating system is not able to handle the specified number of clients, try with " + fits)
             self.assertEqual(c.config_get("maxclients"), {"maxclients": fits})
+            # ... and with it the whole CONFIG SET (all or nothing).
+            with self.assertRaises(redis.ResponseError):
+                c.execute_command("CONFIG", "SET", "timeout", "77", "maxclients", "1000")
+            self.assertEqual(c.config_get("timeout"), {"timeout": "0"})
             self.assertTrue(c.config_set("maxclients", 100))
             self.assertEqual(c.config_get("maxclients"), {"maxclients": "100"})
         # Too few descriptors for a single client: the server does not start.
