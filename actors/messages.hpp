@@ -481,6 +481,9 @@ struct slot_range_status {
   uint64_t queued_while_locked = 0;
   uint64_t blocked_clients = 0;
   uint64_t watched_keys = 0;
+  uint64_t snapshot_id = 0;      // the snapshot it is serializing (0: none)
+  uint64_t snapshot_steps = 0;   // steps taken, over every snapshot
+  uint64_t step_timer_fired = 0; // expiries of its step timer on the loop
   keyspace::keyspace_stats stats;
 };
 
@@ -488,7 +491,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
            x.batches, x.direct_batches, x.direct_other_loop, x.door_waits, x.aof_sends, x.gather_timer_fired, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
-           x.watched_keys, x.stats);
+           x.watched_keys, x.snapshot_id, x.snapshot_steps, x.step_timer_fired, x.stats);
 }
 
 struct connection_status {
@@ -608,12 +611,15 @@ struct rdb_snapshotter_status {
   uint64_t keys = 0, bytes = 0;
   uint64_t keys_total = 0;   // keys at the snapshot point, over the slot_ranges heard from so far
   int64_t started_ms = 0;
+  uint64_t chunks = 0;          // snapshot_chunks received from the slot_ranges
+  uint64_t backlog = 0;         // of those, waiting their turn (rdb-key-save-delay)
+  int64_t last_chunk_ms = 0;    // when the last one came (0: none yet)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rdb_snapshotter_status& x) {
   return f(caf::meta::type_name("rdb_snapshotter_status"), x.id, x.aof_rewrite, x.file, x.ranges, x.ranges_done,
-           x.keys, x.bytes, x.keys_total, x.started_ms);
+           x.keys, x.bytes, x.keys_total, x.started_ms, x.chunks, x.backlog, x.last_chunk_ms);
 }
 
 struct inspector_status {

@@ -230,6 +230,8 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
     [=](snapshot_chunk& c) {
       auto& st = self->state;
       ++st.handled;
+      ++st.status.chunks;
+      st.status.last_chunk_ms = now_ms();
       if (c.source < st.total_by_range.size()) {
         st.status.keys_total += c.total - st.total_by_range[c.source];
         st.total_by_range[c.source] = c.total;
@@ -241,6 +243,7 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
       // the actor stays responsive meanwhile.
       if (st.srv->cfg->get_int("rdb-key-save-delay") > 0 || st.pacing) {
         st.backlog.push_back(std::move(c));
+        st.status.backlog = st.backlog.size();
         if (!st.pacing) {
           st.pacing = true;
           self->send(self, step_atom::value);
@@ -258,6 +261,7 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
       }
       snapshot_chunk c = std::move(st.backlog.front());
       st.backlog.pop_front();
+      st.status.backlog = st.backlog.size();
       uint64_t new_keys = process_chunk(self, c);
       int64_t d = std::max<int64_t>(0, st.srv->cfg->get_int("rdb-key-save-delay"));
       self->delayed_send(self, std::chrono::microseconds(d * static_cast<int64_t>(new_keys)), step_atom::value);
@@ -269,6 +273,7 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
                             + st.status.file + " ranges_done=" + std::to_string(st.status.ranges_done) + "/"
                             + std::to_string(st.status.ranges) + " keys=" + std::to_string(st.status.keys) + "/"
                             + std::to_string(st.status.keys_total) + " bytes=" + std::to_string(st.status.bytes)
+                            + " chunks=" + std::to_string(st.status.chunks) + " backlog=" + std::to_string(st.status.backlog)
                             + " elapsed_ms=" + std::to_string(now_ms() - st.status.started_ms);
       return make_status(self, st.actor_name, "rdb_snapshotter", st.handled, summary, st.status);
     },

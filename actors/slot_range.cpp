@@ -145,6 +145,7 @@ struct slot_range_state {
   std::vector<std::pair<int, std::string>> claimed_skipped;   // keys a blocking command left to a poller
   rdb_snapshotter_actor snapshotter;
   bool step_scheduled = false;
+  uint64_t snapshot_steps = 0;
 };
 
 using self_ptr = caf::stateful_actor<slot_range_state, slot_range_broker>*;
@@ -352,6 +353,7 @@ void snapshot_step(self_ptr self) {
     return;
   // A step stays short (a few hundred microseconds): the I/O thread it runs on serves connections
   // too, and every slot_range of the node takes its steps on it.
+  ++st.snapshot_steps;
   auto began = std::chrono::steady_clock::now();
   bool more = st.snapshot->step(200, 128 * 1024);
   auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began);
@@ -552,6 +554,9 @@ actor_status status_of(self_ptr self) {
   s.queued_while_locked = st.queued_total;
   s.blocked_clients = st.waiters.size();
   s.watched_keys = st.events->watches.watched_keys();
+  s.snapshot_id = st.snapshot ? st.snapshot_id : 0;
+  s.snapshot_steps = st.snapshot_steps;
+  s.step_timer_fired = st.step_timer ? st.step_timer->fired() : 0;
   s.stats = st.stats;
   std::string summary = "slots=" + std::to_string(st.first) + "-" + std::to_string(st.last)
                         + " loop=" + std::to_string(st.loop)
@@ -560,6 +565,10 @@ actor_status status_of(self_ptr self) {
                         + " direct_other_loop=" + std::to_string(st.direct_other)
                         + " door_waits=" + std::to_string(s.door_waits)
                         + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no")
+                        + (st.snapshot ? " snapshot=" + std::to_string(st.snapshot_id) + " steps="
+                                             + std::to_string(st.snapshot_steps) + " step_scheduled="
+                                             + (st.step_scheduled ? "yes" : "no")
+                                       : "")
                         + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) + " gather_timer="
                                                      + (st.gather_timer ? "loop:" + std::to_string(st.gather_timer->fired())
                                                                         : std::string("clock"))

@@ -193,7 +193,9 @@ class Server:
         for t in sorted(glob.glob(f"/proc/{self.proc.pid}/task/*")):
             try:
                 with open(t + "/comm") as c, open(t + "/wchan") as w, open(t + "/stat") as st:
-                    threads.append(f"{c.read().strip()} wchan={w.read().strip()} state={st.read().split(')')[1].split()[0]}")
+                    f = st.read().split(")")[1].split()   # (fields from the state on: proc(5))
+                    threads.append(f"{c.read().strip()} wchan={w.read().strip()} state={f[0]} "
+                                   f"cpu_ticks={int(f[11]) + int(f[12])} nice={f[16]}")
             except OSError:
                 pass
         parts.append("--- threads:\n" + "\n".join(threads))

@@ -670,13 +670,19 @@ class Rdb(unittest.TestCase):
         time.sleep(0.2)
         # SHUTDOWN waits for the running BGSAVE, whose 200 us per key sleeps take far longer on a
         # loaded machine (ten seconds and more under ctest -j2), then saves: generous timeouts.
+        # (Seen a few times under ctest -j2, never alone: the BGSAVE took 120 s. What each actor
+        # and thread was doing, printed while SHUTDOWN still waits.)
+        watchdog = threading.Timer(30, lambda: print("SHUTDOWN SAVE waits 30 s:\n" + s.diagnostics(), flush=True))
+        watchdog.start()
         try:
             s.client(socket_timeout=120).shutdown(save=True)
         except redis.ConnectionError:
             pass
         except redis.TimeoutError:
-            print(s.diagnostics(), flush=True)   # (seen twice under ctest -j2, never reproduced alone)
+            print(s.diagnostics(), flush=True)
             raise
+        finally:
+            watchdog.cancel()
         s.proc.wait(120)
         stop.set()
         t.join()
