@@ -69,6 +69,48 @@ void info(connection_ptr self, const std::vector<std::string>& args) {
   });
 }
 
+// ---- MEMORY (USAGE runs in the key's slot_range) ----
+void memory_stats(connection_ptr self, const std::vector<std::string>& a) {
+  bool doctor = iequals(a[1], "doctor");
+  with_range_reports(self, [self, doctor](std::vector<slot_range_report>& reports) {
+    auto& st = self->state;
+    keyspace::memory_figures f = collect_memory(*st.srv, reports);
+    std::string out;
+    resp_writer w(out, st.sess.resp());
+    if (doctor)
+      w.verbatim(keyspace::memory_doctor(f));
+    else
+      keyspace::render_memory_stats(f, w);
+    deferred_done(self, std::move(out));
+  });
+}
+
+void memory_malloc_stats(connection_ptr, const args_t&, resp_writer& w) { w.verbatim(allocator_report()); }
+
+void memory_purge(connection_ptr, const args_t&, resp_writer& w) {
+  purge_allocator();
+  w.ok();
+}
+
+void memory_help(connection_ptr, const args_t&, resp_writer& w) {
+  help(w, {
+            "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+            "HELP",
+            "    Prints this help.",
+          });
+}
+
 // ---- CLIENT ----
 void client_list(connection_ptr self, const std::vector<std::string>& a) {
   std::string type;
@@ -442,6 +484,11 @@ struct services_table {
     sync("config|rewrite", config_rewrite);
     sync("config|help", config_help);
     async("actors", actors);
+    async("memory|stats", memory_stats);
+    async("memory|doctor", memory_stats);
+    sync("memory|malloc-stats", memory_malloc_stats);
+    sync("memory|purge", memory_purge);
+    sync("memory|help", memory_help);
     async("shutdown", shutdown);
     sync("lastsave", lastsave);
     async("publish", publish);

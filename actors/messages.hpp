@@ -286,11 +286,12 @@ struct slot_range_report {
   keyspace::keyspace_stats stats;
   std::vector<uint64_t> keys;       // per database
   std::vector<uint64_t> expires;    // per database
+  std::vector<uint64_t> overhead;   // per database: its slot tables' buckets and entry headers
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_report& x) {
-  return f(caf::meta::type_name("slot_range_report"), x.index, x.blocked_clients, x.stats, x.keys, x.expires);
+  return f(caf::meta::type_name("slot_range_report"), x.index, x.blocked_clients, x.stats, x.keys, x.expires, x.overhead);
 }
 
 // Every actor's answer to status_atom: ACTORS shows `summary` on one line and

@@ -602,6 +602,7 @@ slot_range_report make_report(self_ptr self) {
     auto& db = st.srv->data->db(i);
     r.keys.push_back(db.size(st.first, st.last));
     r.expires.push_back(db.volatile_count(st.first, st.last));
+    r.overhead.push_back(db.bucket_bytes(st.first, st.last) + r.keys.back() * sizeof(keyspace::entry));
   }
   return r;
 }

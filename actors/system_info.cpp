@@ -5,7 +5,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <utility>
 
 namespace troupe::actors {
 
@@ -20,6 +22,52 @@ uint64_t used_memory() {
   if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0)
     return 0;
   return allocated;
+}
+
+keyspace::memory_figures collect_memory(server& srv, const std::vector<slot_range_report>& reports) {
+  keyspace::memory_figures f;
+  f.total = used_memory();   // (a fresh epoch for the stats below too)
+  uint64_t peak = srv.used_memory_peak.load();
+  while (f.total > peak && !srv.used_memory_peak.compare_exchange_weak(peak, f.total)) {
+  }
+  f.peak = std::max(peak, f.total);
+  f.startup = srv.used_memory_startup;
+  for (auto [name, field] : {std::pair{"stats.allocated", &f.allocator_allocated},
+                             std::pair{"stats.active", &f.allocator_active},
+                             std::pair{"stats.resident", &f.allocator_resident}}) {
+    size_t v = 0, len = sizeof(v);
+    if (mallctl(name, &v, &len, nullptr, 0) == 0)
+      *field = v;
+  }
+  f.rss = resident_memory();
+  size_t dbs = static_cast<size_t>(srv.data->count());
+  std::vector<keyspace::memory_figures::db> per(dbs);
+  std::vector<uint64_t> keys(dbs, 0);
+  for (auto& r : reports)
+    for (size_t i = 0; i < dbs && i < r.keys.size() && i < r.expires.size() && i < r.overhead.size(); ++i) {
+      keys[i] += r.keys[i];
+      per[i].main += r.overhead[i];
+      per[i].expires += r.expires[i] * sizeof(int64_t);   // (an expiry lives in its entry)
+    }
+  for (size_t i = 0; i < dbs; ++i) {
+    f.keys += keys[i];
+    if (keys[i] > 0) {
+      per[i].index = static_cast<int>(i);
+      f.dbs.push_back(per[i]);
+    }
+  }
+  return f;
+}
+
+std::string allocator_report() {
+  std::string out;
+  malloc_stats_print([](void* to, const char* text) { static_cast<std::string*>(to)->append(text); }, &out, nullptr);
+  return out;
+}
+
+void purge_allocator() {
+  // "arena.<MALLCTL_ARENAS_ALL>.purge"
+  mallctl(("arena." + std::to_string(MALLCTL_ARENAS_ALL) + ".purge").c_str(), nullptr, nullptr, nullptr, 0);
 }
 
 // "jemalloc-5.3.0", as Redis names its allocator in INFO.

@@ -33,6 +33,13 @@ size_t database::volatile_count(int first, int last) const {
   return n;
 }
 
+size_t database::bucket_bytes(int first, int last) const {
+  size_t n = 0;
+  for (int s = first; s <= last; ++s)
+    n += tables_[s].memory() - sizeof(table);
+  return n;
+}
+
 void database::clear(int first, int last) {
   for (int s = first; s <= last; ++s)
     if (tables_[s].allocated())

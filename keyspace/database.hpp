@@ -24,6 +24,8 @@ public:
   // Totals over the given slots [first, last] (a slot_range's) or over all of them.
   size_t size(int first = 0, int last = protocol::slot_count - 1) const;
   size_t volatile_count(int first = 0, int last = protocol::slot_count - 1) const;
+  // Bytes of the slot tables' bucket arrays (MEMORY STATS).
+  size_t bucket_bytes(int first = 0, int last = protocol::slot_count - 1) const;
   void clear(int first = 0, int last = protocol::slot_count - 1);
   // Frees the buckets of a slot's table once it is empty.
   void release_slot(int s);

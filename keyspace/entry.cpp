@@ -1,5 +1,7 @@
 #include "keyspace/entry.hpp"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <new>
 
@@ -54,6 +56,21 @@ size_t entry::allocation_size() const {
     n += 4 + str().size();
   else
     n += sizeof(void*);
+  return n;
+}
+
+size_t entry_memory(const entry* e, size_t samples) {
+  size_t n = malloc_usable_size(const_cast<entry*>(e)) + sizeof(entry*);
+  if (e->type != vtype::string)
+    return n + e->coll()->memory(samples);
+  if (e->enc == venc::raw) {
+    std::string* s = e->raw_string();
+    n += malloc_usable_size(s);
+    const char* d = s->data();
+    bool inside = d >= reinterpret_cast<const char*>(s) && d < reinterpret_cast<const char*>(s + 1);
+    if (!inside)   // (not the string's own short buffer)
+      n += malloc_usable_size(const_cast<char*>(d));
+  }
   return n;
 }
 

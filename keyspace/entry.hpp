@@ -28,7 +28,9 @@ public:
   virtual std::unique_ptr<collection> clone() const = 0;
   virtual size_t size() const = 0;
   virtual venc encoding() const = 0;
-  virtual size_t memory() const = 0;
+  // Bytes it holds: exact, or (for a hash table of nodes) the first `samples` nodes' average times
+  // their number, as MEMORY USAGE's SAMPLES (0: all).
+  virtual size_t memory(size_t samples = 0) const = 0;
   // Mixes the contents into a 20-byte DEBUG DIGEST accumulator, as Redis does for this type.
   virtual void digest(unsigned char out[20]) const = 0;
 };
@@ -103,6 +105,10 @@ entry* rekey(const entry* e, std::string_view key, uint32_t hash, int64_t expire
 // A deep copy of `e` with another key (COPY, MOVE across dbs).
 entry* clone_entry(const entry* e, std::string_view key, uint32_t hash, int64_t expire);
 void destroy_entry(entry* e);
+
+// MEMORY USAGE: the bytes the allocator gave the entry and its raw string, its slot table bucket's
+// pointer, and its collection's memory(samples).
+size_t entry_memory(const entry* e, size_t samples);
 
 // Picks the encoding Redis would give a fresh string value.
 venc string_encoding(std::string_view value);

@@ -72,13 +72,12 @@ std::unique_ptr<collection> hash_value::clone() const { return std::make_unique<
 
 size_t hash_value::size() const { return is_listpack() ? count_ : ht_->size(); }
 
-size_t hash_value::memory() const {
+size_t hash_value::memory(size_t samples) const {
   size_t n = sizeof(*this);
   if (is_listpack())
     return n + lp_bytes_;
-  n += sizeof(table_t) + ht_->bucket_memory();
-  ht_->for_each([&](const node* x) { n += sizeof(node) + x->field_len + x->value_len; });
-  return n;
+  return n + sizeof(table_t) + ht_->bucket_memory()
+         + ht_->node_memory(samples, [](const node* x) { return sizeof(node) + x->field_len + x->value_len; });
 }
 
 void hash_value::digest(unsigned char out[20]) const {

@@ -139,6 +139,19 @@ public:
     size_ = 0;
   }
   size_t bucket_memory() const { return bucket_count() * sizeof(Node*); }
+  // The bytes of its nodes (`bytes(node)` each): summed over all of them, or over the first
+  // `samples` and scaled to their number (0: all).
+  template <class F>
+  size_t node_memory(size_t samples, F&& bytes) const {
+    size_t seen = 0, sum = 0;
+    for (size_t i = 0; buckets_ != nullptr && i <= mask_; ++i)
+      for (const Node* n = buckets_[i]; n != nullptr; n = n->next) {
+        sum += bytes(n);
+        if (++seen == samples && seen < size_)
+          return static_cast<size_t>(static_cast<double>(sum) / static_cast<double>(seen) * static_cast<double>(size_));
+      }
+    return sum;
+  }
 
 private:
   void shrink_if_sparse() {
@@ -209,7 +222,7 @@ public:
   std::unique_ptr<collection> clone() const override;
   size_t size() const override;
   venc encoding() const override { return is_listpack() ? venc::listpack : venc::hashtable; }
-  size_t memory() const override;
+  size_t memory(size_t samples = 0) const override;
   void digest(unsigned char out[20]) const override;
 
   bool is_listpack() const { return count_ != hashtable_mark; }

@@ -207,6 +207,35 @@ bool parse_db_index(exec_context& c, std::string_view arg, int& id) {
   return true;
 }
 
+// MEMORY USAGE key [SAMPLES count]: entry_memory, sampling `count` nodes of a hash table (default
+// 5, 0: all). As Redis: the options are checked first, and the key is looked up without counting
+// as an access.
+void cmd_memory_usage(exec_context& c) {
+  size_t samples = 5;
+  for (size_t j = 3; j < c.argc(); ++j) {
+    int64_t v = 0;
+    if (!iequals(c.arg(j), "samples") || j + 1 >= c.argc()) {
+      c.reply_syntax_error();
+      return;
+    }
+    if (!protocol::parse_int64(c.arg(++j), v)) {
+      c.reply_not_integer();
+      return;
+    }
+    if (v < 0) {
+      c.reply_syntax_error();
+      return;
+    }
+    samples = static_cast<size_t>(v);
+  }
+  entry* e = c.peek(c.db(), c.arg(2));
+  if (e == nullptr) {
+    c.out().null();
+    return;
+  }
+  c.out().integer(static_cast<int64_t>(entry_memory(e, samples)));
+}
+
 void cmd_copy(exec_context& c) {
   int dbid = c.db_index();
   bool replace = false;
@@ -378,6 +407,7 @@ void register_key_commands(command_registry& r) {
   r.add("object|idletime", cmd_object);
   r.add("object|refcount", cmd_object);
   r.add("object|help", cmd_object);
+  r.add("memory|usage", cmd_memory_usage);
 }
 
 } // namespace troupe::keyspace

@@ -36,7 +36,7 @@ list_value::~list_value() { clear(); }
 
 std::unique_ptr<collection> list_value::clone() const { return std::make_unique<list_value>(*this); }
 
-size_t list_value::memory() const {
+size_t list_value::memory(size_t) const {
   size_t n = sizeof(*this) + chunks_.capacity() * sizeof(chunk*);
   for (const chunk* c : chunks_)
     n += sizeof(chunk) + c->cap;

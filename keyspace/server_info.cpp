@@ -5,6 +5,7 @@
 #include <set>
 
 #include "protocol/command_table.hpp"
+#include "protocol/resp_writer.hpp"
 
 namespace troupe::keyspace {
 
@@ -267,6 +268,127 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
     }
   }
   (void)everything;
+  return out;
+}
+
+} // namespace troupe::keyspace
+
+namespace troupe::keyspace {
+
+namespace {
+
+uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+// A ratio as Redis keeps it (a float), so that it prints as Redis prints it.
+double ratio(uint64_t a, uint64_t b, double scale = 1) {
+  return b == 0 ? 0 : static_cast<double>(static_cast<float>(static_cast<double>(a) * scale / static_cast<double>(b)));
+}
+
+uint64_t overhead_total(const memory_figures& f) {
+  uint64_t n = f.startup + f.replication_backlog + f.clients_replicas + f.clients_normal + f.cluster_links + f.aof_buffer;
+  for (auto& d : f.dbs)
+    n += d.main + d.expires;
+  return n;
+}
+
+} // namespace
+
+void render_memory_stats(const memory_figures& f, protocol::resp_writer& w) {
+  auto field = [&](const char* name, uint64_t v) {
+    w.bulk(name);
+    w.integer(static_cast<int64_t>(v));
+  };
+  auto real = [&](const char* name, double v) {
+    w.bulk(name);
+    w.dbl(v);
+  };
+  uint64_t overhead = overhead_total(f);
+  uint64_t net = minus(f.total, f.startup);
+  uint64_t dataset = minus(f.total, overhead);
+  w.map(27 + f.dbs.size());
+  field("peak.allocated", f.peak);
+  field("total.allocated", f.total);
+  field("startup.allocated", f.startup);
+  field("replication.backlog", f.replication_backlog);
+  field("clients.slaves", f.clients_replicas);
+  field("clients.normal", f.clients_normal);
+  field("cluster.links", f.cluster_links);
+  field("aof.buffer", f.aof_buffer);
+  field("lua.caches", 0);
+  field("functions.caches", 0);
+  for (auto& d : f.dbs) {
+    w.bulk("db." + std::to_string(d.index));
+    w.map(3);
+    field("overhead.hashtable.main", d.main);
+    field("overhead.hashtable.expires", d.expires);
+    field("overhead.hashtable.slot-to-keys", 0);
+  }
+  field("overhead.total", overhead);
+  field("keys.count", f.keys);
+  field("keys.bytes-per-key", f.keys ? net / f.keys : 0);
+  field("dataset.bytes", dataset);
+  real("dataset.percentage", ratio(dataset, net, 100));
+  real("peak.percentage", ratio(f.total, f.peak, 100));
+  field("allocator.allocated", f.allocator_allocated);
+  field("allocator.active", f.allocator_active);
+  field("allocator.resident", f.allocator_resident);
+  real("allocator-fragmentation.ratio", ratio(f.allocator_active, f.allocator_allocated));
+  field("allocator-fragmentation.bytes", minus(f.allocator_active, f.allocator_allocated));
+  real("allocator-rss.ratio", ratio(f.allocator_resident, f.allocator_active));
+  field("allocator-rss.bytes", minus(f.allocator_resident, f.allocator_active));
+  real("rss-overhead.ratio", ratio(f.rss, f.allocator_resident));
+  field("rss-overhead.bytes", minus(f.rss, f.allocator_resident));
+  real("fragmentation", ratio(f.rss, f.total));
+  field("fragmentation.bytes", minus(f.rss, f.total));
+}
+
+std::string memory_doctor(const memory_figures& f) {
+  constexpr uint64_t small = 5ull << 20, notable = 10ull << 20;
+  if (f.total < small)
+    return "This instance has under 5 MB allocated (" + human_bytes(f.total)
+           + "): too little for its memory figures to mean anything. Ask again once it holds data.\n";
+  std::vector<std::string> issues;
+  char buf[512];
+  auto ratio_of = [](uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+  if (ratio_of(f.peak, f.total) > 1.5) {
+    std::snprintf(buf, sizeof(buf),
+                  " * Peak: %s allocated at the most, %.2f times the %s allocated now. The allocator may keep "
+                  "pages of what was freed since: see the fragmentation figures of MEMORY STATS.\n",
+                  human_bytes(f.peak).c_str(), ratio_of(f.peak, f.total), human_bytes(f.total).c_str());
+    issues.emplace_back(buf);
+  }
+  if (ratio_of(f.allocator_active, f.allocator_allocated) > 1.1
+      && f.allocator_active - f.allocator_allocated > notable) {
+    std::snprintf(buf, sizeof(buf),
+                  " * Allocator fragmentation: jemalloc's active pages hold %s for %s allocated (%.2f). "
+                  "Deleting or rewriting many keys of mixed sizes leaves such gaps.\n",
+                  human_bytes(f.allocator_active).c_str(), human_bytes(f.allocator_allocated).c_str(),
+                  ratio_of(f.allocator_active, f.allocator_allocated));
+    issues.emplace_back(buf);
+  }
+  if (ratio_of(f.allocator_resident, f.allocator_active) > 1.1
+      && f.allocator_resident - f.allocator_active > notable) {
+    std::snprintf(buf, sizeof(buf),
+                  " * Allocator RSS: jemalloc keeps %s resident for %s of active pages (%.2f). "
+                  "MEMORY PURGE hands its dirty pages back to the OS.\n",
+                  human_bytes(f.allocator_resident).c_str(), human_bytes(f.allocator_active).c_str(),
+                  ratio_of(f.allocator_resident, f.allocator_active));
+    issues.emplace_back(buf);
+  }
+  if (ratio_of(f.rss, f.allocator_resident) > 1.1 && f.rss - f.allocator_resident > notable) {
+    std::snprintf(buf, sizeof(buf),
+                  " * RSS overhead: the process has %s resident, %.2f times what jemalloc keeps resident (%s): "
+                  "memory outside the allocator (thread stacks, libraries, pages mapped by the kernel).\n",
+                  human_bytes(f.rss).c_str(), ratio_of(f.rss, f.allocator_resident),
+                  human_bytes(f.allocator_resident).c_str());
+    issues.emplace_back(buf);
+  }
+  if (issues.empty())
+    return "No memory issue found: " + human_bytes(f.total) + " allocated, " + human_bytes(f.rss)
+           + " resident, peak " + human_bytes(f.peak) + ".\n";
+  std::string out = "Memory issues found:\n\n";
+  for (auto& i : issues)
+    out += i + "\n";
   return out;
 }
 

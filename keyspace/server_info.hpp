@@ -6,6 +6,10 @@
 #include <string_view>
 #include <vector>
 
+namespace troupe::protocol {
+class resp_writer;
+}
+
 namespace troupe::keyspace {
 
 struct info_figures {
@@ -53,6 +57,24 @@ struct info_figures {
 
 // Renders the sections named by INFO's arguments (none: the default ones; "all", "everything").
 std::string render_info(const info_figures& f, const std::vector<std::string_view>& sections);
+
+// MEMORY STATS and MEMORY DOCTOR's figures, in bytes.
+struct memory_figures {
+  uint64_t peak = 0, total = 0, startup = 0;   // allocated: the most ever, now, once started
+  // Parts Redis counts apart from the dataset (Troupe keeps none of them apart yet: 0).
+  uint64_t replication_backlog = 0, clients_replicas = 0, clients_normal = 0, cluster_links = 0, aof_buffer = 0;
+  // Each database with keys: its tables' overhead (buckets and entry headers) and its expiries'.
+  struct db { int index; uint64_t main, expires; };
+  std::vector<db> dbs;
+  uint64_t keys = 0;
+  uint64_t allocator_allocated = 0, allocator_active = 0, allocator_resident = 0;   // jemalloc's stats
+  uint64_t rss = 0;
+};
+
+// MEMORY STATS: Redis 7.0's fields, in its order (a map; RESP2: a flat array).
+void render_memory_stats(const memory_figures& f, protocol::resp_writer& w);
+// MEMORY DOCTOR's report: what looks wrong in those figures, or that nothing does.
+std::string memory_doctor(const memory_figures& f);
 
 // "1.20M"-style sizes, as INFO's *_human fields.
 std::string human_bytes(uint64_t n);

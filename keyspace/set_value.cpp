@@ -90,13 +90,12 @@ std::string set_value::intset_blob() const {
 
 std::unique_ptr<collection> set_value::clone() const { return std::make_unique<set_value>(*this); }
 
-size_t set_value::memory() const {
+size_t set_value::memory(size_t samples) const {
   size_t n = sizeof(*this);
   if (is_intset())
     return n + static_cast<size_t>(count_) * width_;
-  n += sizeof(table_t) + ht_->bucket_memory();
-  ht_->for_each([&](const node* x) { n += sizeof(node) + x->len; });
-  return n;
+  return n + sizeof(table_t) + ht_->bucket_memory()
+         + ht_->node_memory(samples, [](const node* x) { return sizeof(node) + x->len; });
 }
 
 void set_value::digest(unsigned char out[20]) const {

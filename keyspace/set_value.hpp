@@ -47,7 +47,7 @@ public:
   std::unique_ptr<collection> clone() const override;
   size_t size() const override { return is_intset() ? count_ : ht_->size(); }
   venc encoding() const override { return is_intset() ? venc::intset : venc::hashtable; }
-  size_t memory() const override;
+  size_t memory(size_t samples = 0) const override;
   void digest(unsigned char out[20]) const override;
 
   bool is_intset() const { return width_ != 0; }

@@ -508,7 +508,7 @@ void zset_value::tree_free() {
 
 std::unique_ptr<collection> zset_value::clone() const { return std::make_unique<zset_value>(*this); }
 
-size_t zset_value::memory() const {
+size_t zset_value::memory(size_t) const {
   size_t n = sizeof(*this);
   if (!big_)
     return n + lp_cap_;

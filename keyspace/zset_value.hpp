@@ -47,7 +47,7 @@ public:
   std::unique_ptr<collection> clone() const override;
   size_t size() const override { return count_; }
   venc encoding() const override { return big_ ? venc::skiplist : venc::listpack; }
-  size_t memory() const override;
+  size_t memory(size_t samples = 0) const override;
   void digest(unsigned char out[20]) const override;
 
   bool empty() const { return count_ == 0; }

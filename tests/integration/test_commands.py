@@ -1,5 +1,7 @@
 """Commands through redis-py and redis-cli against the real binary: strings, keys, databases,
 expiry, multi-key commands across slot-range actors, AUTH, CLIENT, INFO, ACTORS, DEBUG."""
+import re
+import subprocess
 import threading
 import time
 import unittest
@@ -154,6 +156,40 @@ class Commands(unittest.TestCase):
         r.delete(*[f"jemalloc:{i}" for i in range(5000)])
         self.assertLess(r.info("memory")["used_memory"], before + 5000 * 1000)
 
+    def test_memory_commands(self):
+        # MEMORY USAGE runs where the key lives (four slot ranges here); MEMORY STATS adds up
+        # every range's tables and jemalloc's figures; redis-cli --memkeys reads MEMORY USAGE.
+        r = self.r
+        p = r.pipeline(transaction=False)
+        for i in range(2000):
+            p.set(f"mem:{i}", "v" * 100)
+        p.execute()
+        r.hset("mem:hash", mapping={f"f{i}": "x" * 20 for i in range(1000)})
+        r.execute_command("SELECT", 2)
+        r.set("in-db-2", "v")
+        r.execute_command("SELECT", 0)
+        self.assertIsNone(r.memory_usage("nokey"))
+        self.assertGreater(r.memory_usage("mem:1"), 100)
+        self.assertGreater(r.memory_usage("mem:hash", samples=0), 1000 * 20)
+        stats = r.memory_stats()
+        self.assertEqual(stats["keys.count"], 2002)
+        self.assertEqual(sorted(k for k in stats if k.startswith("db.")), ["db.0", "db.2"])
+        self.assertGreater(stats["db.0"]["overhead.hashtable.main"], 2001 * 8)
+        self.assertEqual(stats["total.allocated"] - stats["overhead.total"], stats["dataset.bytes"])
+        self.assertGreater(stats["dataset.bytes"], 2000 * 100)
+        self.assertGreaterEqual(stats["allocator.active"], stats["allocator.allocated"])
+        self.assertGreater(float(stats["fragmentation"]), 0)   # (RESP2: a bulk string, as from Redis)
+        self.assertTrue(r.execute_command("MEMORY", "DOCTOR"))
+        self.assertTrue(r.memory_purge())
+        self.assertTrue(r.execute_command("MEMORY", "MALLOC-STATS").startswith("___ Begin jemalloc statistics ___"))
+        out = subprocess.run(["redis-cli", "-p", str(self.server.port), "--memkeys"], capture_output=True,
+                             text=True, timeout=60).stdout
+        m = re.search(r"(\d+) strings with (\d+) bytes", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(int(m.group(1)), 2000)   # (db 0's)
+        self.assertGreater(int(m.group(2)), 2000 * 100)
+        self.assertIn("Biggest   hash found", out)
+
     def test_client_commands(self):
         r = self.r
         r.client_setname("me")
@@ -269,7 +305,6 @@ class Auth(unittest.TestCase):
             self.assertGreaterEqual(a.info("stats")["rejected_connections"], 2)
 
     def test_protected_mode(self):
-        import subprocess
         addrs = [a for a in subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
                  if "." in a and not a.startswith("127.")]
         if not addrs:

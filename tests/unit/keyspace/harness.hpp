@@ -204,7 +204,7 @@ public:
   std::unique_ptr<keyspace::collection> clone() const override { return std::make_unique<test_list>(items_); }
   size_t size() const override { return items_.size(); }
   keyspace::venc encoding() const override { return keyspace::venc::quicklist; }
-  size_t memory() const override { return 64; }
+  size_t memory(size_t = 0) const override { return 64; }
   void digest(unsigned char out[20]) const override {
     keyspace::digest20 d;
     std::memcpy(d.data(), out, 20);

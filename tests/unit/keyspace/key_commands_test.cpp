@@ -329,6 +329,66 @@ BOOST_AUTO_TEST_CASE(object_idletime_does_not_touch) {
   BOOST_TEST(cmd("object encoding k") == nil());
 }
 
+namespace {
+int64_t int_reply(const std::string& r) {
+  BOOST_TEST_REQUIRE(r.size() > 3);
+  BOOST_TEST_REQUIRE(r[0] == ':');
+  return std::stoll(r.substr(1));
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(memory_usage_options_and_missing_keys) {
+  // The options are checked before the key is looked up, as Redis does.
+  BOOST_TEST(cmd("memory usage nokey") == nil());
+  BOOST_TEST(cmd("memory usage nokey samples 0") == nil());
+  BOOST_TEST(cmd("memory usage nokey samples -1") == err("ERR syntax error"));
+  BOOST_TEST(cmd("memory usage nokey samples x") == err("ERR value is not an integer or out of range"));
+  BOOST_TEST(cmd("memory usage nokey samples") == err("ERR syntax error"));
+  BOOST_TEST(cmd("memory usage nokey foo 1") == err("ERR syntax error"));
+  BOOST_TEST(cmd("set k v") == ok());
+  BOOST_TEST(cmd("memory usage k samples 0 samples 3") == cmd("memory usage k"));
+}
+
+BOOST_AUTO_TEST_CASE(memory_usage_counts_the_key_and_its_value) {
+  BOOST_TEST(cmd("set short v") == ok());
+  int64_t small = int_reply(cmd("memory usage short"));
+  BOOST_TEST(small >= static_cast<int64_t>(sizeof(keyspace::entry)));
+  BOOST_TEST(small < 100);
+  BOOST_TEST(cmd("set long " + std::string(1000, 'x')) == ok());   // raw: a string of its own
+  BOOST_TEST(int_reply(cmd("memory usage long")) > 1000);
+  BOOST_TEST(cmd("set " + std::string(300, 'k') + " v") == ok());   // the key counts too
+  BOOST_TEST(int_reply(cmd("memory usage " + std::string(300, 'k'))) > 300);
+  std::string push = "rpush l";
+  for (int i = 0; i < 100; ++i)
+    push += " " + std::string(50, 'e');
+  BOOST_TEST(cmd(push) == integer(100));
+  BOOST_TEST(int_reply(cmd("memory usage l")) > 100 * 50);
+  // Reading its size is no access: the idle time goes on.
+  now += 5000;
+  BOOST_TEST(cmd("memory usage short") == integer(small));
+  BOOST_TEST(cmd("object idletime short") == integer(5));
+}
+
+BOOST_AUTO_TEST_CASE(memory_usage_samples_big_hashes_and_sets) {
+  // Nodes of one size: five samples estimate the whole exactly.
+  std::string even = "hset even";
+  for (int i = 0; i < 1000; ++i)
+    even += " f" + std::to_string(1000 + i) + " v";
+  BOOST_TEST(cmd(even) == integer(1000));
+  BOOST_TEST(cmd("object encoding even") == bulk("hashtable"));
+  BOOST_TEST(cmd("memory usage even") == cmd("memory usage even samples 0"));
+  BOOST_TEST(int_reply(cmd("memory usage even")) > 1000 * 6);
+  // Members of two very different sizes: one sample is never the mix.
+  std::string mixed = "sadd mixed";
+  for (int i = 0; i < 600; ++i)
+    mixed += " " + (i % 2 ? std::string(200, 'm') : std::string()) + "m" + std::to_string(i);
+  BOOST_TEST(cmd(mixed) == integer(600));
+  int64_t all = int_reply(cmd("memory usage mixed samples 0"));
+  BOOST_TEST(all > 300 * 200);
+  BOOST_TEST(int_reply(cmd("memory usage mixed samples 1")) != all);
+  BOOST_TEST(int_reply(cmd("memory usage mixed samples 600")) == all);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // A pipelined batch hands each command's lookup the slot and hash the prefetch computed for its

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "keyspace/server_info.hpp"
+#include "protocol/resp_writer.hpp"
 
 using troupe::keyspace::human_bytes;
 using troupe::keyspace::info_figures;
@@ -99,6 +100,92 @@ BOOST_AUTO_TEST_CASE(human_sizes) {
   BOOST_TEST(human_bytes(1258291) == "1.20M");
   BOOST_TEST(human_bytes(1024ull * 1024 * 1024) == "1.00G");
   BOOST_TEST(human_bytes(1024ull * 1024 * 1024 * 1024) == "1.00T");
+}
+
+namespace {
+
+troupe::keyspace::memory_figures memory_sample() {
+  troupe::keyspace::memory_figures f;
+  f.peak = 40u << 20;
+  f.total = 30u << 20;
+  f.startup = 10u << 20;
+  f.dbs = {{0, 1000, 80}, {3, 500, 0}};
+  f.keys = 200;
+  f.allocator_allocated = 30u << 20;
+  f.allocator_active = 32u << 20;
+  f.allocator_resident = 36u << 20;
+  f.rss = 45u << 20;
+  return f;
+}
+
+std::string stats_of(const troupe::keyspace::memory_figures& f, int resp) {
+  std::string out;
+  troupe::protocol::resp_writer w(out, resp);
+  troupe::keyspace::render_memory_stats(f, w);
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(memory_stats_fields_in_redis_order) {
+  auto f = memory_sample();
+  std::string r2 = stats_of(f, 2);
+  // 27 fields and one per database with keys: a flat array in RESP2, a map in RESP3 (its
+  // databases' maps nested).
+  BOOST_TEST(r2.rfind("*58\r\n$14\r\npeak.allocated\r\n:41943040\r\n", 0) == 0);
+  BOOST_TEST(stats_of(f, 3).rfind("%29\r\n", 0) == 0);
+  BOOST_TEST(has(stats_of(f, 3), "$4\r\ndb.3\r\n%3\r\n"));
+  BOOST_TEST(has(r2, "$4\r\ndb.0\r\n*6\r\n$23\r\noverhead.hashtable.main\r\n:1000\r\n$26\r\noverhead.hashtable.expires\r\n:80\r\n"));
+  const char* order[] = {"peak.allocated", "total.allocated", "startup.allocated", "replication.backlog",
+                         "clients.slaves", "clients.normal", "cluster.links", "aof.buffer", "lua.caches",
+                         "functions.caches", "db.0", "db.3", "overhead.total", "keys.count",
+                         "keys.bytes-per-key", "dataset.bytes", "dataset.percentage", "peak.percentage",
+                         "allocator.allocated", "allocator.active", "allocator.resident",
+                         "allocator-fragmentation.ratio", "allocator-fragmentation.bytes",
+                         "allocator-rss.ratio", "allocator-rss.bytes", "rss-overhead.ratio",
+                         "rss-overhead.bytes", "fragmentation", "fragmentation.bytes"};
+  size_t at = 0;
+  for (auto* name : order) {
+    size_t next = r2.find("\r\n" + std::string(name) + "\r\n", at);
+    BOOST_TEST(next != std::string::npos, name);
+    at = next;
+  }
+  // overhead.total: the start's and the tables'; the dataset is the rest of what is allocated.
+  uint64_t overhead = (10u << 20) + 1000 + 80 + 500;
+  BOOST_TEST(has(r2, "overhead.total\r\n:" + std::to_string(overhead) + "\r\n"));
+  BOOST_TEST(has(r2, "keys.count\r\n:200\r\n"));
+  BOOST_TEST(has(r2, "keys.bytes-per-key\r\n:" + std::to_string((20u << 20) / 200) + "\r\n"));
+  BOOST_TEST(has(r2, "dataset.bytes\r\n:" + std::to_string((30u << 20) - overhead) + "\r\n"));
+  BOOST_TEST(has(r2, "peak.percentage\r\n$2\r\n75\r\n"));
+  BOOST_TEST(has(r2, "allocator-fragmentation.ratio\r\n$18\r\n1.0666667222976685\r\n"));   // (a float, as Redis's)
+  BOOST_TEST(has(r2, "allocator-rss.bytes\r\n:" + std::to_string(4u << 20) + "\r\n"));
+  BOOST_TEST(has(r2, "fragmentation.bytes\r\n:" + std::to_string(15u << 20) + "\r\n"));
+  // Nothing allocated past the start: no division by zero.
+  troupe::keyspace::memory_figures empty;
+  BOOST_TEST(has(stats_of(empty, 2), "dataset.percentage\r\n$1\r\n0\r\n"));
+}
+
+BOOST_AUTO_TEST_CASE(memory_doctor_reports) {
+  using troupe::keyspace::memory_doctor;
+  troupe::keyspace::memory_figures tiny;
+  tiny.total = 1u << 20;
+  BOOST_TEST(has(memory_doctor(tiny), "under 5 MB"));
+  auto f = memory_sample();
+  f.peak = f.total;
+  f.allocator_resident = f.allocator_active;
+  f.rss = f.allocator_resident;
+  BOOST_TEST(memory_doctor(f).rfind("No memory issue found", 0) == 0);
+  f.peak = 60u << 20;   // twice what is allocated now
+  std::string r = memory_doctor(f);
+  BOOST_TEST(r.rfind("Memory issues found", 0) == 0);
+  BOOST_TEST(has(r, "Peak: 60.00M"));
+  BOOST_TEST(!has(r, "RSS"));
+  f.rss = 100u << 20;
+  BOOST_TEST(has(memory_doctor(f), "RSS overhead"));
+  f.allocator_resident = 80u << 20;
+  BOOST_TEST(has(memory_doctor(f), "Allocator RSS"));
+  f.allocator_active = 60u << 20;
+  BOOST_TEST(has(memory_doctor(f), "Allocator fragmentation"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
