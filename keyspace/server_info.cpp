@@ -357,32 +357,27 @@ std::string memory_doctor(const memory_figures& f) {
                   human_bytes(f.peak).c_str(), ratio_of(f.peak, f.total), human_bytes(f.total).c_str());
     issues.emplace_back(buf);
   }
-  if (ratio_of(f.allocator_active, f.allocator_allocated) > 1.1
-      && f.allocator_active - f.allocator_allocated > notable) {
-    std::snprintf(buf, sizeof(buf),
-                  " * Allocator fragmentation: jemalloc's active pages hold %s for %s allocated (%.2f). "
-                  "Deleting or rewriting many keys of mixed sizes leaves such gaps.\n",
-                  human_bytes(f.allocator_active).c_str(), human_bytes(f.allocator_allocated).c_str(),
-                  ratio_of(f.allocator_active, f.allocator_allocated));
-    issues.emplace_back(buf);
-  }
-  if (ratio_of(f.allocator_resident, f.allocator_active) > 1.1
-      && f.allocator_resident - f.allocator_active > notable) {
-    std::snprintf(buf, sizeof(buf),
-                  " * Allocator RSS: jemalloc keeps %s resident for %s of active pages (%.2f). "
-                  "MEMORY PURGE hands its dirty pages back to the OS.\n",
-                  human_bytes(f.allocator_resident).c_str(), human_bytes(f.allocator_active).c_str(),
-                  ratio_of(f.allocator_resident, f.allocator_active));
-    issues.emplace_back(buf);
-  }
-  if (ratio_of(f.rss, f.allocator_resident) > 1.1 && f.rss - f.allocator_resident > notable) {
-    std::snprintf(buf, sizeof(buf),
-                  " * RSS overhead: the process has %s resident, %.2f times what jemalloc keeps resident (%s): "
-                  "memory outside the allocator (thread stacks, libraries, pages mapped by the kernel).\n",
-                  human_bytes(f.rss).c_str(), ratio_of(f.rss, f.allocator_resident),
-                  human_bytes(f.allocator_resident).c_str());
-    issues.emplace_back(buf);
-  }
+  // Each: `a` over `b` past 1.1 and by more than 10 MB; the text takes a, b and their ratio.
+  struct check {
+    uint64_t a, b;
+    const char* text;
+  };
+  const check checks[] = {
+    {f.allocator_active, f.allocator_allocated,
+     " * Allocator fragmentation: jemalloc's active pages hold %s for %s allocated (%.2f). Deleting or "
+     "rewriting many keys of mixed sizes leaves such gaps.\n"},
+    {f.allocator_resident, f.allocator_active,
+     " * Allocator RSS: jemalloc keeps %s resident for %s of active pages (%.2f). MEMORY PURGE hands its "
+     "dirty pages back to the OS.\n"},
+    {f.rss, f.allocator_resident,
+     " * RSS overhead: the process has %s resident for the %s jemalloc keeps resident (%.2f): memory "
+     "outside the allocator (thread stacks, libraries, pages mapped by the kernel).\n"},
+  };
+  for (auto& c : checks)
+    if (ratio_of(c.a, c.b) > 1.1 && c.a - c.b > notable) {
+      std::snprintf(buf, sizeof(buf), c.text, human_bytes(c.a).c_str(), human_bytes(c.b).c_str(), ratio_of(c.a, c.b));
+      issues.emplace_back(buf);
+    }
   if (issues.empty())
     return "No memory issue found: " + human_bytes(f.total) + " allocated, " + human_bytes(f.rss)
            + " resident, peak " + human_bytes(f.peak) + ".\n";
