@@ -484,6 +484,7 @@ struct slot_range_status {
   uint64_t watched_keys = 0;
   uint64_t snapshot_id = 0;      // the snapshot it is serializing (0: none)
   uint64_t snapshot_steps = 0;   // steps taken, over every snapshot
+  uint64_t snapshot_pauses = 0;  // of those, followed by a pause as long as the step (clients were active)
   uint64_t step_timer_fired = 0; // expiries of its step timer on the loop
   keyspace::keyspace_stats stats;
 };
@@ -492,7 +493,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
            x.batches, x.direct_batches, x.direct_other_loop, x.door_waits, x.aof_sends, x.gather_timer_fired, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
-           x.watched_keys, x.snapshot_id, x.snapshot_steps, x.step_timer_fired, x.stats);
+           x.watched_keys, x.snapshot_id, x.snapshot_steps, x.snapshot_pauses, x.step_timer_fired, x.stats);
 }
 
 struct connection_status {

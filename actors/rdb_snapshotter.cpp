@@ -142,10 +142,13 @@ uint64_t process_chunk(self_ptr self, snapshot_chunk& c) {
     st.keys_by_range[c.source] = c.keys;
     st.srv->save_keys_processed = st.status.keys;
   }
+  int64_t taken = 0;
   for (auto& [db, bytes] : c.records) {
     st.rdb->select_db(db);
     st.rdb->raw(bytes);
+    taken += static_cast<int64_t>(bytes.size());
   }
+  st.srv->snapshot_queued.fetch_sub(taken, std::memory_order_relaxed);
   if (st.rdb->output().size() > 256 * 1024)
     drain(self);
   if (c.done && ++st.status.ranges_done == st.status.ranges)
@@ -202,6 +205,7 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
   // forked child competes with the parent only through the scheduler).
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
   st.rdb->begin();
+  srv->snapshot_queued.store(0);   // (one snapshot runs at a time; nothing of an earlier one is owed)
   if (req.aof_rewrite)
     self->send(srv->aof, rewrite_atom::value, id, st.status.ranges);
   // Lock every slot_range, in order, then start the snapshot in all of them at once.

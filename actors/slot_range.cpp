@@ -146,9 +146,14 @@ struct slot_range_state {
   rdb_snapshotter_actor snapshotter;
   bool step_scheduled = false;
   uint64_t snapshot_steps = 0;
+  uint64_t input_at_step = 0;   // server::client_input() at the last step
+  uint64_t snapshot_pauses = 0; // steps followed by a pause (clients sent something meanwhile)
 };
 
 using self_ptr = caf::stateful_actor<slot_range_state, slot_range_broker>*;
+
+// Snapshot records queued for the snapshotter past which steps pause even on a quiet loop.
+constexpr int64_t snapshot_backlog_limit = 16 << 20;
 
 // Gathered AOF effects go to the aof_writer at once when they reach this size.
 constexpr size_t gather_limit = 64 * 1024;
@@ -360,8 +365,12 @@ void snapshot_step(self_ptr self) {
   snapshot_chunk c;
   c.id = st.snapshot_id;
   c.source = st.index;
-  for (auto& [db, bytes] : st.snapshot->take())
+  int64_t queued = 0;
+  for (auto& [db, bytes] : st.snapshot->take()) {
+    queued += static_cast<int64_t>(bytes.size());
     c.records.emplace_back(db, std::move(bytes));
+  }
+  int64_t backlog = st.srv->snapshot_queued.fetch_add(queued, std::memory_order_relaxed) + queued;
   c.done = !more;
   c.keys = st.snapshot->keys();
   c.total = st.snapshot->total();
@@ -375,11 +384,19 @@ void snapshot_step(self_ptr self) {
   if (!st.step_scheduled) {
     // Go on after the other actors of this I/O thread had their turn: a message sent to itself
     // would keep this broker running until its mailbox is empty, i.e. until the snapshot ends.
-    // Through a timer it arrives later, and batches that came meanwhile run first. The pause is as
-    // long as the step was: the loop spends at most half its time on the snapshot, so a client's
-    // request finds it in the middle of a step at most half the time.
+    // Through a timer it arrives later, and batches that came meanwhile run first. While clients
+    // send anything, the pause is as long as the step was: the loop spends at most half its time
+    // on the snapshot, so a client's request finds it in the middle of a step at most half the
+    // time. With no client input since the last step (a SAVE, a quiet node) and the snapshotter
+    // keeping up, the next step comes in the loop's next round.
+    uint64_t input = st.srv->client_input();
+    bool quiet = input == st.input_at_step && backlog < snapshot_backlog_limit;
+    st.input_at_step = input;
+    if (!quiet)
+      ++st.snapshot_pauses;
     st.step_scheduled = true;
-    set_off(self, st.step_timer, took, st.snapshot_id, step_atom::value, st.snapshot_id);
+    set_off(self, st.step_timer, quiet ? std::chrono::microseconds(1) : took, st.snapshot_id, step_atom::value,
+            st.snapshot_id);
   }
 }
 
@@ -556,6 +573,7 @@ actor_status status_of(self_ptr self) {
   s.watched_keys = st.events->watches.watched_keys();
   s.snapshot_id = st.snapshot ? st.snapshot_id : 0;
   s.snapshot_steps = st.snapshot_steps;
+  s.snapshot_pauses = st.snapshot_pauses;
   s.step_timer_fired = st.step_timer ? st.step_timer->fired() : 0;
   s.stats = st.stats;
   std::string summary = "slots=" + std::to_string(st.first) + "-" + std::to_string(st.last)
@@ -565,8 +583,9 @@ actor_status status_of(self_ptr self) {
                         + " direct_other_loop=" + std::to_string(st.direct_other)
                         + " door_waits=" + std::to_string(s.door_waits)
                         + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no")
-                        + (st.snapshot ? " snapshot=" + std::to_string(st.snapshot_id) + " steps="
-                                             + std::to_string(st.snapshot_steps) + " step_scheduled="
+                        + " snapshot_steps=" + std::to_string(st.snapshot_steps) + " snapshot_pauses="
+                        + std::to_string(st.snapshot_pauses)
+                        + (st.snapshot ? " snapshot=" + std::to_string(st.snapshot_id) + " step_scheduled="
                                              + (st.step_scheduled ? "yes" : "no")
                                        : "")
                         + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) + " gather_timer="

@@ -13,7 +13,7 @@ import unittest
 
 import redis
 
-from harness import REDIS, TROUPE, Raw, Server, encode, main, temp_dir, wait_for_port
+from harness import REDIS, TROUPE, TROUPE_ARGS, Raw, Server, encode, main, temp_dir, wait_for_port
 
 
 def aof_server(*extra, **kw):
@@ -638,6 +638,57 @@ class Rdb(unittest.TestCase):
             self.assertEqual(int(info_field(r, "persistence", "rdb_changes_since_last_save")), 0)
             self.assertEqual(r.set("k", "w"), True)
             self.assertTrue(os.path.exists(os.path.join(sub, "node.rdb")))
+        finally:
+            s.stop()
+
+    def test_snapshot_steps_pause_only_while_clients_send(self):
+        # Each slot range serializes its share of a snapshot in steps on its I/O loop. With no client
+        # input since its last step (a SAVE on an otherwise quiet node) the next step comes in the
+        # loop's next round; while clients send, it waits as long as the step took (ACTORS counts
+        # steps and pauses).
+        s = Server("--dbfilename", "node.rdb", "--slot-actors", "2").start()
+        try:
+            r = s.client()
+            ranges = [0]
+
+            def counts():
+                found = re.findall(r"name=slot_range:\d+ .* snapshot_steps=(\d+) snapshot_pauses=(\d+)", s.cli("ACTORS"))
+                self.assertGreaterEqual(len(found), 2)   # (one per I/O loop at least)
+                ranges[0] = len(found)
+                return sum(int(a) for a, _ in found), sum(int(b) for _, b in found)
+
+            p = r.pipeline(transaction=False)
+            for i in range(20000):
+                p.set(f"step:{i}", i)
+            p.execute()
+            self.assertTrue(r.save())
+            steps, pauses = counts()
+            self.assertGreaterEqual(steps, 20000 // 200)   # (at least 200 keys a step)
+            self.assertLessEqual(pauses, ranges[0])   # each range's first step: the keys had just come
+            stop = threading.Event()
+
+            def writer():
+                c = s.client()
+                while not stop.is_set():
+                    c.set("busy", "1")
+
+            t = threading.Thread(target=writer)
+            t.start()
+            try:
+                time.sleep(0.1)
+                r.bgsave()
+                self.assertTrue(wait_until(lambda: info_field(r, "persistence", "rdb_bgsave_in_progress") == 0))
+            finally:
+                stop.set()
+                t.join()
+            steps2, pauses2 = counts()
+            self.assertGreaterEqual(steps2 - steps, 20000 // 200)
+            self.assertGreater(pauses2 - pauses, 0)
+            if "--io-threads" not in TROUPE_ARGS:
+                # One loop: the writer gets a reply (and sends again) between any two steps. (With
+                # more loops than this machine's cores, the writer's thread may get no CPU for a
+                # while: the steps of the other loops are quiet meanwhile.)
+                self.assertGreaterEqual(pauses2 - pauses, (steps2 - steps) // 2)
         finally:
             s.stop()
 
