@@ -112,13 +112,7 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
   f.slot_actors = static_cast<int64_t>(srv.routing->ranges.size());
   f.connected_clients = srv.connected_clients.load();
   f.maxclients = static_cast<uint64_t>(srv.cfg->get_int("maxclients"));
-  f.used_memory = used_memory();
-  uint64_t peak = srv.used_memory_peak.load();
-  while (f.used_memory > peak && !srv.used_memory_peak.compare_exchange_weak(peak, f.used_memory)) {
-  }
-  f.used_memory_peak = std::max(peak, f.used_memory);
-  f.used_memory_rss = resident_memory();
-  f.used_memory_startup = srv.used_memory_startup;
+  f.mem = collect_memory(srv, reports);
   f.total_system_memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   f.maxmemory = static_cast<uint64_t>(srv.cfg->get_int("maxmemory"));
   f.maxmemory_policy = srv.cfg->get_string("maxmemory-policy");

@@ -27,6 +27,20 @@ std::string human_bytes(uint64_t n) {
 
 namespace {
 
+uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+// A ratio as Redis keeps it (a float), so that it prints as Redis prints it.
+double ratio(uint64_t a, uint64_t b, double scale = 1) {
+  return b == 0 ? 0 : static_cast<double>(static_cast<float>(static_cast<double>(a) * scale / static_cast<double>(b)));
+}
+
+uint64_t overhead_total(const memory_figures& f) {
+  uint64_t n = f.startup + f.replication_backlog + f.clients_replicas + f.clients_normal + f.cluster_links + f.aof_buffer;
+  for (auto& d : f.dbs)
+    n += d.main + d.expires;
+  return n;
+}
+
 class section_writer {
 public:
   explicit section_writer(std::string& out) : out_(out) {}
@@ -123,27 +137,63 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
   }
   if (want.count("memory")) {
     w.begin("Memory");
-    w.field("used_memory", f.used_memory);
-    w.field("used_memory_human", human_bytes(f.used_memory));
-    w.field("used_memory_rss", f.used_memory_rss);
-    w.field("used_memory_rss_human", human_bytes(f.used_memory_rss));
-    w.field("used_memory_peak", f.used_memory_peak);
-    w.field("used_memory_peak_human", human_bytes(f.used_memory_peak));
-    char perc[32];
-    std::snprintf(perc, sizeof(perc), "%.2f%%",
-                  f.used_memory_peak ? 100.0 * static_cast<double>(f.used_memory) / static_cast<double>(f.used_memory_peak) : 100.0);
-    w.field("used_memory_peak_perc", perc);
-    w.field("used_memory_startup", f.used_memory_startup);
-    w.field("used_memory_dataset", f.used_memory > f.used_memory_startup ? f.used_memory - f.used_memory_startup : 0);
+    const memory_figures& m = f.mem;
+    uint64_t overhead = overhead_total(m);
+    uint64_t dataset = minus(m.total, overhead);
+    auto percent = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.2f%%", v);
+      return std::string(buf);
+    };
+    w.field("used_memory", m.total);
+    w.field("used_memory_human", human_bytes(m.total));
+    w.field("used_memory_rss", m.rss);
+    w.field("used_memory_rss_human", human_bytes(m.rss));
+    w.field("used_memory_peak", m.peak);
+    w.field("used_memory_peak_human", human_bytes(m.peak));
+    w.field("used_memory_peak_perc", percent(m.peak ? ratio(m.total, m.peak, 100) : 100.0));
+    w.field("used_memory_overhead", overhead);
+    w.field("used_memory_startup", m.startup);
+    w.field("used_memory_dataset", dataset);
+    w.field("used_memory_dataset_perc", percent(ratio(dataset, minus(m.total, m.startup), 100)));
+    w.field("allocator_allocated", m.allocator_allocated);
+    w.field("allocator_active", m.allocator_active);
+    w.field("allocator_resident", m.allocator_resident);
     w.field("total_system_memory", f.total_system_memory);
     w.field("total_system_memory_human", human_bytes(f.total_system_memory));
+    // No scripting in Troupe: no Lua or function engine memory.
+    for (const char* name : {"used_memory_lua", "used_memory_vm_eval"})
+      w.field(name, 0);
+    w.field("used_memory_lua_human", human_bytes(0));
+    for (const char* name : {"used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
+                             "number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total"})
+      w.field(name, 0);
+    w.field("used_memory_vm_total_human", human_bytes(0));
+    w.field("used_memory_functions", 0);
+    w.field("used_memory_scripts", 0);
+    w.field("used_memory_scripts_human", human_bytes(0));
     w.field("maxmemory", f.maxmemory);
     w.field("maxmemory_human", human_bytes(f.maxmemory));
     w.field("maxmemory_policy", f.maxmemory_policy);
-    w.fixed("mem_fragmentation_ratio",
-            f.used_memory ? static_cast<double>(f.used_memory_rss) / static_cast<double>(f.used_memory) : 0, 2);
+    w.fixed("allocator_frag_ratio", ratio(m.allocator_active, m.allocator_allocated), 2);
+    w.field("allocator_frag_bytes", minus(m.allocator_active, m.allocator_allocated));
+    w.fixed("allocator_rss_ratio", ratio(m.allocator_resident, m.allocator_active), 2);
+    w.field("allocator_rss_bytes", minus(m.allocator_resident, m.allocator_active));
+    w.fixed("rss_overhead_ratio", ratio(m.rss, m.allocator_resident), 2);
+    w.field("rss_overhead_bytes", minus(m.rss, m.allocator_resident));
+    w.fixed("mem_fragmentation_ratio", ratio(m.rss, m.total), 2);
+    w.field("mem_fragmentation_bytes", minus(m.rss, m.total));
+    w.field("mem_not_counted_for_evict", 0);
+    w.field("mem_replication_backlog", m.replication_backlog);
+    w.field("mem_total_replication_buffers", 0);
+    w.field("mem_clients_slaves", m.clients_replicas);
+    w.field("mem_clients_normal", m.clients_normal);
+    w.field("mem_cluster_links", m.cluster_links);
+    w.field("mem_aof_buffer", m.aof_buffer);
     w.field("mem_allocator", f.allocator);
+    w.field("active_defrag_running", 0);
     w.field("lazyfree_pending_objects", 0);
+    w.field("lazyfreed_objects", 0);
   }
   if (want.count("persistence")) {
     w.begin("Persistence");
@@ -270,28 +320,6 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
   (void)everything;
   return out;
 }
-
-} // namespace troupe::keyspace
-
-namespace troupe::keyspace {
-
-namespace {
-
-uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
-
-// A ratio as Redis keeps it (a float), so that it prints as Redis prints it.
-double ratio(uint64_t a, uint64_t b, double scale = 1) {
-  return b == 0 ? 0 : static_cast<double>(static_cast<float>(static_cast<double>(a) * scale / static_cast<double>(b)));
-}
-
-uint64_t overhead_total(const memory_figures& f) {
-  uint64_t n = f.startup + f.replication_backlog + f.clients_replicas + f.clients_normal + f.cluster_links + f.aof_buffer;
-  for (auto& d : f.dbs)
-    n += d.main + d.expires;
-  return n;
-}
-
-} // namespace
 
 void render_memory_stats(const memory_figures& f, protocol::resp_writer& w) {
   auto field = [&](const char* name, uint64_t v) {

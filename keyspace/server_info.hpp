@@ -12,6 +12,19 @@ class resp_writer;
 
 namespace troupe::keyspace {
 
+// MEMORY STATS and MEMORY DOCTOR's figures, in bytes.
+struct memory_figures {
+  uint64_t peak = 0, total = 0, startup = 0;   // allocated: the most ever, now, once started
+  // Parts Redis counts apart from the dataset (Troupe keeps none of them apart yet: 0).
+  uint64_t replication_backlog = 0, clients_replicas = 0, clients_normal = 0, cluster_links = 0, aof_buffer = 0;
+  // Each database with keys: its tables' overhead (buckets and entry headers) and its expiries'.
+  struct db { int index; uint64_t main, expires; };
+  std::vector<db> dbs;
+  uint64_t keys = 0;
+  uint64_t allocator_allocated = 0, allocator_active = 0, allocator_resident = 0;   // jemalloc's stats
+  uint64_t rss = 0;
+};
+
 struct info_figures {
   // Server
   std::string redis_version, troupe_version, mode = "standalone", os, executable, config_file, run_id;
@@ -19,8 +32,8 @@ struct info_figures {
   // Clients
   uint64_t connected_clients = 0, maxclients = 10000, blocked_clients = 0;
   // Memory
-  uint64_t used_memory = 0, used_memory_rss = 0, used_memory_peak = 0, used_memory_startup = 0,
-           total_system_memory = 0, maxmemory = 0;
+  memory_figures mem;
+  uint64_t total_system_memory = 0, maxmemory = 0;
   std::string maxmemory_policy = "noeviction", allocator;   // INFO mem_allocator, e.g. "jemalloc-5.3.0"
   // Persistence
   uint64_t dirty = 0;
@@ -57,19 +70,6 @@ struct info_figures {
 
 // Renders the sections named by INFO's arguments (none: the default ones; "all", "everything").
 std::string render_info(const info_figures& f, const std::vector<std::string_view>& sections);
-
-// MEMORY STATS and MEMORY DOCTOR's figures, in bytes.
-struct memory_figures {
-  uint64_t peak = 0, total = 0, startup = 0;   // allocated: the most ever, now, once started
-  // Parts Redis counts apart from the dataset (Troupe keeps none of them apart yet: 0).
-  uint64_t replication_backlog = 0, clients_replicas = 0, clients_normal = 0, cluster_links = 0, aof_buffer = 0;
-  // Each database with keys: its tables' overhead (buckets and entry headers) and its expiries'.
-  struct db { int index; uint64_t main, expires; };
-  std::vector<db> dbs;
-  uint64_t keys = 0;
-  uint64_t allocator_allocated = 0, allocator_active = 0, allocator_resident = 0;   // jemalloc's stats
-  uint64_t rss = 0;
-};
 
 // MEMORY STATS: Redis 7.0's fields, in its order (a map; RESP2: a flat array).
 void render_memory_stats(const memory_figures& f, protocol::resp_writer& w);

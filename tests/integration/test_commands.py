@@ -138,6 +138,22 @@ class Commands(unittest.TestCase):
         self.assertGreaterEqual(info["connected_clients"], 1)
         self.assertIn("# Keyspace", self.server.cli("INFO"))
 
+    def test_info_memory_has_redis_fields_in_its_order(self):
+        # Monitoring tools read these by name: the same names in the same order as redis-server's,
+        # and the same arithmetic as MEMORY STATS (dataset = used - overhead).
+        def names(text):
+            return [l.split(":")[0] for l in text.splitlines() if l and not l.startswith("#")]
+        with Server(binary=REDIS) as theirs:
+            expected = names(theirs.cli("INFO", "memory"))
+        r = self.r
+        r.set("m", "v" * 1000)
+        self.assertEqual(names(self.server.cli("INFO", "memory")), expected)
+        info = r.info("memory")
+        self.assertEqual(info["used_memory_dataset"], info["used_memory"] - info["used_memory_overhead"])
+        self.assertGreaterEqual(info["used_memory_overhead"], info["used_memory_startup"])
+        self.assertEqual(info["mem_fragmentation_bytes"], info["used_memory_rss"] - info["used_memory"])
+        self.assertEqual(info["used_memory_lua"], 0)   # (no scripting)
+
     def test_info_memory_comes_from_jemalloc(self):
         # troupe-server allocates with jemalloc, as Redis does: INFO names it the way Redis does,
         # and used_memory (jemalloc's stats.allocated) follows what the dataset holds.

@@ -23,8 +23,8 @@ info_figures sample() {
   f.port = 6379;
   f.uptime_s = 3 * 86400 + 5;
   f.connected_clients = 7;
-  f.used_memory = 1024 * 1024;
-  f.used_memory_peak = 2 * 1024 * 1024;
+  f.mem.total = 1024 * 1024;
+  f.mem.peak = 2 * 1024 * 1024;
   f.dirty = 12;
   f.expired_keys = 3;
   f.keyspace_hits = 10;
