@@ -127,6 +127,7 @@ using node_actor = caf::typed_actor<
   caf::reacts_to<saved_atom, save_result>,                                // from an rdb_snapshotter
   caf::reacts_to<begun_atom, uint64_t>,                                   // a snapshot's point is taken
   caf::reacts_to<cron_atom>,                                              // save points, once a second
+  caf::reacts_to<sample_atom>,                                            // INFO's instantaneous_*, 10 a second
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // inspector: asks every registered actor for its status.

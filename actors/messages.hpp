@@ -36,6 +36,7 @@ using btimeout_atom = caf::atom_constant<caf::atom("btimeout")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using cron_atom = caf::atom_constant<caf::atom("cron")>;
+using sample_atom = caf::atom_constant<caf::atom("sample")>;
 using link_up_atom = caf::atom_constant<caf::atom("linkup")>;
 using link_down_atom = caf::atom_constant<caf::atom("linkdown")>;
 using link_failed_atom = caf::atom_constant<caf::atom("linkfail")>;

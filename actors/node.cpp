@@ -9,6 +9,7 @@
 #include "actors/actors.hpp"
 #include "actors/status.hpp"
 #include "config/log.hpp"
+#include "keyspace/server_info.hpp"
 
 namespace troupe::actors {
 
@@ -29,6 +30,7 @@ struct node_state {
   // One snapshot at a time (a slot_range serializes one): the other kind waits for it.
   bool aof_rewrite_scheduled = false, rdb_scheduled = false;
   int64_t last_bgsave_try_s = 0, last_rewrite_try_ms = 0;
+  keyspace::instant_metric ops, input, output;   // INFO's instantaneous_* (sample_atom)
   std::vector<waiting_save> waiting;            // SAVE / SHUTDOWN waiting for a snapshot
   caf::response_promise shutdown_promise;
   shutdown_request pending_shutdown;
@@ -102,6 +104,7 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
   srv->directory.add("node", "node", caf::actor_cast<status_handle>(self));
   self->attach_functor([srv] { srv->directory.remove("node"); });
   self->delayed_send(self, std::chrono::seconds(1), cron_atom::value);
+  self->send(self, sample_atom::value);
   return {
     [=](shutdown_atom, shutdown_request& req) -> caf::result<std::string> {
       auto& st = self->state;
@@ -238,6 +241,19 @@ node_actor::behavior_type node(self_ptr self, server* srv) {
         start(self, false, "");
       if (st.aof_rewrite_scheduled && !st.rdb_running && !st.aof_running)
         start(self, true, "");
+    },
+    [=](sample_atom) {
+      auto& st = self->state;
+      ++st.handled;
+      self->delayed_send(self, std::chrono::milliseconds(100), sample_atom::value);
+      auto* srv = st.srv;
+      int64_t now = now_ms();
+      st.ops.sample(now, srv->sum(&server::loop_counters::total_commands));
+      st.input.sample(now, srv->sum(&server::loop_counters::net_input));
+      st.output.sample(now, srv->sum(&server::loop_counters::net_output));
+      srv->inst_ops = st.ops.per_second();
+      srv->inst_input = st.input.per_second();
+      srv->inst_output = st.output.per_second();
     },
     [=](cron_atom) {
       auto& st = self->state;

@@ -177,6 +177,8 @@ struct server {
       n += per_loop[i].net_input.load(std::memory_order_relaxed);
     return n;
   }
+  // INFO's instantaneous_ops_per_sec, _input_kbps and _output_kbps (per second), sampled by the node.
+  std::atomic<uint64_t> inst_ops{0}, inst_input{0}, inst_output{0};
   std::atomic<int64_t> next_client_id{3}; // redis-server's first client gets id 3 too
   std::atomic<int64_t> lastsave{0};
   std::atomic<uint64_t> used_memory_peak{0};

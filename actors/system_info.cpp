@@ -113,6 +113,9 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
   f.connected_clients = srv.connected_clients.load();
   f.maxclients = static_cast<uint64_t>(srv.cfg->get_int("maxclients"));
   f.mem = collect_memory(srv, reports);
+  f.inst_ops = srv.inst_ops.load();
+  f.inst_input = srv.inst_input.load();
+  f.inst_output = srv.inst_output.load();
   f.total_system_memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   f.maxmemory = static_cast<uint64_t>(srv.cfg->get_int("maxmemory"));
   f.maxmemory_policy = srv.cfg->get_string("maxmemory-policy");

@@ -257,9 +257,15 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
     w.begin("Stats");
     w.field("total_connections_received", f.total_connections);
     w.field("total_commands_processed", f.total_commands);
-    w.field("instantaneous_ops_per_sec", 0);
+    w.field("instantaneous_ops_per_sec", f.inst_ops);
     w.field("total_net_input_bytes", f.net_input);
     w.field("total_net_output_bytes", f.net_output);
+    w.field("total_net_repl_input_bytes", 0);   // (no replication stream yet)
+    w.field("total_net_repl_output_bytes", 0);
+    w.fixed("instantaneous_input_kbps", static_cast<double>(f.inst_input) / 1024, 2);
+    w.fixed("instantaneous_output_kbps", static_cast<double>(f.inst_output) / 1024, 2);
+    w.fixed("instantaneous_input_repl_kbps", 0, 2);
+    w.fixed("instantaneous_output_repl_kbps", 0, 2);
     w.field("rejected_connections", f.rejected_connections);
     w.field("sync_full", 0);
     w.field("sync_partial_ok", 0);
@@ -268,6 +274,9 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
     w.field("expired_stale_perc", "0.00");
     w.field("expired_time_cap_reached_count", 0);
     w.field("evicted_keys", 0);
+    w.field("evicted_clients", 0);
+    w.field("total_eviction_exceeded_time", 0);
+    w.field("current_eviction_exceeded_time", 0);
     w.field("keyspace_hits", f.keyspace_hits);
     w.field("keyspace_misses", f.keyspace_misses);
     w.field("pubsub_channels", 0);
@@ -275,6 +284,12 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
     w.field("pubsubshard_channels", 0);
     w.field("latest_fork_usec", 0);
     w.field("total_forks", 0);
+    // None of these exist in Troupe (MIGRATE, replicas, active defragmentation, client tracking).
+    for (const char* name : {"migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits",
+                             "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
+                             "total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",
+                             "tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies"})
+      w.field(name, 0);
     w.field("total_error_replies", f.total_error_replies);
   }
   if (want.count("replication")) {
@@ -319,6 +334,21 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
   }
   (void)everything;
   return out;
+}
+
+void instant_metric::sample(int64_t now_ms, uint64_t total) {
+  int64_t t = now_ms - last_ms_;
+  rates_[next_] = t > 0 && total >= last_total_ ? (total - last_total_) * 1000 / static_cast<uint64_t>(t) : 0;
+  next_ = (next_ + 1) % samples;
+  last_ms_ = now_ms;
+  last_total_ = total;
+}
+
+uint64_t instant_metric::per_second() const {
+  uint64_t sum = 0;
+  for (uint64_t r : rates_)
+    sum += r;
+  return sum / samples;
 }
 
 void render_memory_stats(const memory_figures& f, protocol::resp_writer& w) {

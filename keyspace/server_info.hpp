@@ -25,6 +25,21 @@ struct memory_figures {
   uint64_t rss = 0;
 };
 
+// INFO's instantaneous_* figures, computed as Redis computes them: the rate from each sample of a
+// running total to the next, averaged over the last 16 samples (zeros until there are 16).
+class instant_metric {
+public:
+  void sample(int64_t now_ms, uint64_t total);
+  uint64_t per_second() const;
+
+private:
+  static constexpr size_t samples = 16;
+  uint64_t rates_[samples] = {};
+  size_t next_ = 0;
+  int64_t last_ms_ = 0;
+  uint64_t last_total_ = 0;
+};
+
 struct info_figures {
   // Server
   std::string redis_version, troupe_version, mode = "standalone", os, executable, config_file, run_id;
@@ -54,6 +69,7 @@ struct info_figures {
   bool aof_rewrite_scheduled = false;
   uint64_t loaded_keys = 0, loaded_keys_expired = 0;
   // Stats
+  uint64_t inst_ops = 0, inst_input = 0, inst_output = 0;   // per second (bytes for the last two)
   uint64_t total_connections = 0, total_commands = 0, net_input = 0, net_output = 0, rejected_connections = 0,
            expired_keys = 0, keyspace_hits = 0, keyspace_misses = 0, total_error_replies = 0,
            expire_cycles = 0;

@@ -11,6 +11,15 @@ import redis
 from harness import REDIS, Raw, Server, main
 
 
+def wait_until(pred, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 class Commands(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -153,6 +162,21 @@ class Commands(unittest.TestCase):
         self.assertGreaterEqual(info["used_memory_overhead"], info["used_memory_startup"])
         self.assertEqual(info["mem_fragmentation_bytes"], info["used_memory_rss"] - info["used_memory"])
         self.assertEqual(info["used_memory_lua"], 0)   # (no scripting)
+
+    def test_instantaneous_ops_follow_the_load(self):
+        # Sampled ten times a second and averaged over 16 samples, as Redis does.
+        port = str(self.server.port)
+        bench = subprocess.Popen(["redis-benchmark", "-p", port, "-t", "set", "-c", "4", "-n", "100000000", "-q"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.assertTrue(wait_until(lambda: self.r.info("stats")["instantaneous_ops_per_sec"] > 1000))
+            stats = self.r.info("stats")
+            self.assertGreater(stats["instantaneous_input_kbps"], 0)
+            self.assertGreater(stats["instantaneous_output_kbps"], 0)
+        finally:
+            bench.kill()
+            bench.wait()
+        self.assertTrue(wait_until(lambda: self.r.info("stats")["instantaneous_ops_per_sec"] < 100))
 
     def test_info_memory_comes_from_jemalloc(self):
         # troupe-server allocates with jemalloc, as Redis does: INFO names it the way Redis does,

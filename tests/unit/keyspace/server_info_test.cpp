@@ -188,4 +188,28 @@ BOOST_AUTO_TEST_CASE(memory_doctor_reports) {
   BOOST_TEST(has(memory_doctor(f), "Allocator fragmentation"));
 }
 
+BOOST_AUTO_TEST_CASE(instantaneous_metrics_average_the_last_16_rates) {
+  troupe::keyspace::instant_metric m;
+  m.sample(1000, 0);
+  BOOST_TEST(m.per_second() == 0u);
+  // 500 per 100 ms: 5000 a second, but only one sample of 16 so far.
+  m.sample(1100, 500);
+  BOOST_TEST(m.per_second() == 5000u / 16);
+  for (int i = 2; i <= 16; ++i)
+    m.sample(1000 + 100 * i, 500u * static_cast<uint64_t>(i));
+  BOOST_TEST(m.per_second() == 5000u);
+  // Idle from here: the rate falls as idle samples replace busy ones.
+  for (int i = 1; i <= 8; ++i)
+    m.sample(2600 + 100 * i, 8000);
+  BOOST_TEST(m.per_second() == 2500u);
+  for (int i = 9; i <= 16; ++i)
+    m.sample(2600 + 100 * i, 8000);
+  BOOST_TEST(m.per_second() == 0u);
+  // No time passed, or the total went back (CONFIG RESETSTAT): a zero rate, not a huge one.
+  m.sample(4300, 9000);   // 10000 a second
+  m.sample(4300, 9500);
+  m.sample(4400, 100);
+  BOOST_TEST(m.per_second() == 10000u / 16);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
