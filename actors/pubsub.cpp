@@ -43,6 +43,13 @@ void drop(std::map<std::string, subscribers>& m, const std::string& name, const 
     m.erase(it);
 }
 
+// What INFO shows of the subscriptions, after every change.
+void publish_counts(pubsub_state& st) {
+  st.srv->pubsub_channels = st.channels.size();
+  st.srv->pubsub_patterns = st.patterns.size();
+  st.srv->pubsub_shard_channels = st.shard_channels.size();
+}
+
 pubsub_broker::behavior_type pubsub(self_ptr self, server* srv) {
   self->state.srv = srv;
   srv->directory.add("pubsub", "pubsub", caf::actor_cast<status_handle>(self));
@@ -59,6 +66,7 @@ pubsub_broker::behavior_type pubsub(self_ptr self, server* srv) {
       it->second.subs.erase(dm.source);
       it = it->second.subs.empty() ? st.patterns.erase(it) : std::next(it);
     }
+    publish_counts(st);
   });
   return {
     [=](subscribe_atom, subscription& sub) {
@@ -90,6 +98,7 @@ pubsub_broker::behavior_type pubsub(self_ptr self, server* srv) {
             drop(m, n, addr);
         }
       }
+      publish_counts(st);
     },
     [=](publish_atom, const std::string& channel, const std::string& message, bool shard) -> int64_t {
       auto& st = self->state;

@@ -179,6 +179,8 @@ struct server {
   }
   // INFO's instantaneous_ops_per_sec, _input_kbps and _output_kbps (per second), sampled by the node.
   std::atomic<uint64_t> inst_ops{0}, inst_input{0}, inst_output{0};
+  // INFO's pubsub_channels, pubsub_patterns and pubsubshard_channels, kept by the pubsub actor.
+  std::atomic<uint64_t> pubsub_channels{0}, pubsub_patterns{0}, pubsub_shard_channels{0};
   std::atomic<int64_t> next_client_id{3}; // redis-server's first client gets id 3 too
   std::atomic<int64_t> lastsave{0};
   std::atomic<uint64_t> used_memory_peak{0};

@@ -116,6 +116,9 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
   f.inst_ops = srv.inst_ops.load();
   f.inst_input = srv.inst_input.load();
   f.inst_output = srv.inst_output.load();
+  f.pubsub_channels = srv.pubsub_channels.load();
+  f.pubsub_patterns = srv.pubsub_patterns.load();
+  f.pubsub_shard_channels = srv.pubsub_shard_channels.load();
   f.total_system_memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   f.maxmemory = static_cast<uint64_t>(srv.cfg->get_int("maxmemory"));
   f.maxmemory_policy = srv.cfg->get_string("maxmemory-policy");

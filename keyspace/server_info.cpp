@@ -279,9 +279,9 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
     w.field("current_eviction_exceeded_time", 0);
     w.field("keyspace_hits", f.keyspace_hits);
     w.field("keyspace_misses", f.keyspace_misses);
-    w.field("pubsub_channels", 0);
-    w.field("pubsub_patterns", 0);
-    w.field("pubsubshard_channels", 0);
+    w.field("pubsub_channels", f.pubsub_channels);
+    w.field("pubsub_patterns", f.pubsub_patterns);
+    w.field("pubsubshard_channels", f.pubsub_shard_channels);
     w.field("latest_fork_usec", 0);
     w.field("total_forks", 0);
     // None of these exist in Troupe (MIGRATE, replicas, active defragmentation, client tracking).

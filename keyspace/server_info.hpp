@@ -70,6 +70,7 @@ struct info_figures {
   uint64_t loaded_keys = 0, loaded_keys_expired = 0;
   // Stats
   uint64_t inst_ops = 0, inst_input = 0, inst_output = 0;   // per second (bytes for the last two)
+  uint64_t pubsub_channels = 0, pubsub_patterns = 0, pubsub_shard_channels = 0;
   uint64_t total_connections = 0, total_commands = 0, net_input = 0, net_output = 0, rejected_connections = 0,
            expired_keys = 0, keyspace_hits = 0, keyspace_misses = 0, total_error_replies = 0,
            expire_cycles = 0;

@@ -151,9 +151,15 @@ class PubSub(unittest.TestCase):
         self.assertEqual(r.pubsub_channels(), ["news"])
         self.assertEqual(r.pubsub_numsub("news", "other"), [("news", 1), ("other", 0)])
         self.assertEqual(r.pubsub_numpat(), 1)
+        ps.subscribe("weather")
+        time.sleep(0.2)
+        stats = r.info("stats")
+        self.assertEqual((stats["pubsub_channels"], stats["pubsub_patterns"], stats["pubsubshard_channels"]), (2, 1, 0))
         ps.close()
         time.sleep(0.2)
         self.assertEqual(r.publish("news", "gone"), 0)
+        stats = r.info("stats")   # (the connection's end dropped its subscriptions)
+        self.assertEqual((stats["pubsub_channels"], stats["pubsub_patterns"]), (0, 0))
 
     def test_resp3_push_and_subscribed_mode(self):
         sub, pub = Raw(self.server.port), Raw(self.server.port)
