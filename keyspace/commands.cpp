@@ -7,6 +7,7 @@ namespace troupe::keyspace {
 command_registry::command_registry() {
   commands_.resize(protocol::command_table::instance().size());
   register_string_commands(*this);
+  register_bitmap_commands(*this);
   register_key_commands(*this);
   register_server_commands(*this);
   register_hash_commands(*this);

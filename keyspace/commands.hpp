@@ -62,6 +62,7 @@ inline bool clamp_index_range(int64_t& start, int64_t& stop, int64_t len) {
 
 // Family registration (one file each).
 void register_string_commands(command_registry& r);
+void register_bitmap_commands(command_registry& r);
 void register_key_commands(command_registry& r);
 void register_server_commands(command_registry& r);
 void register_hash_commands(command_registry& r);

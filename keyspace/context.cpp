@@ -139,6 +139,19 @@ void exec_context::replace(database& db, entry* old, entry* replacement) {
   touched(db_index_of(db), replacement->key());
 }
 
+entry* exec_context::make_raw(entry* e) {
+  if (e->type != vtype::string || e->enc == venc::raw)
+    return e;
+  if (observer_)
+    observer_->before_write(db_index_, e->key());   // (a snapshot still needs the entry going away)
+  int64_t expire = e->has_expire() ? e->expire() : -1;
+  entry* fresh = make_string_entry(e->key(), e->hash, e->str(), expire, true);
+  fresh->lru = e->lru;
+  db_->slot(protocol::key_slot(e->key()))->replace(e, fresh);
+  destroy_entry(e);
+  return fresh;
+}
+
 // `value` into `e` without a new allocation, if it fits (overwrite_string) and the expiry stays
 // (`expire` >= 0 replaces one in place).
 bool exec_context::overwrite_in_place(entry* e, std::string_view value, int64_t expire, bool not_int) {

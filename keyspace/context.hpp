@@ -149,6 +149,10 @@ public:
   // Puts `replacement` in place of `old` (same key), frees `old`.
   void replace(database& db, entry* old, entry* replacement);
   void replace(entry* old, entry* replacement) { replace(*db_, old, replacement); }
+  // The same string value as a raw string (what Redis's bit commands do to the value they are
+  // given before looking at it): not a change, so nothing is reported as touched. Returns the
+  // entry now under the key.
+  entry* make_raw(entry* e);
   // Stores a string under `key`, replacing whatever was there; keeps the old expiry if keep_ttl.
   // `not_int`: stored as a string even when it reads as an integer (INCRBYFLOAT's result).
   // `current`: what lookup_write(key) returned just before, if the caller has it (a value of the

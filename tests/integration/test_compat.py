@@ -80,6 +80,52 @@ class Compat(unittest.TestCase):
             self.assertEqual(a.call("DBSIZE"), b.call("DBSIZE"))
             self.assertEqual(a.call("DEBUG", "DIGEST"), b.call("DEBUG", "DIGEST"))
 
+    def test_random_bitmap_commands_match_redis(self):
+        # A seeded mix of SETBIT, BITCOUNT and BITPOS (byte and bit ranges, negative ends), BITOP
+        # over a few keys of one slot, and the string commands that feed them; every reply and the
+        # final DEBUG DIGEST must match.
+        rng = random.Random(5)
+        keys = ["{b}a", "{b}b", "{b}c", "{b}n"]
+
+        def num():
+            return str(rng.choice([0, 1, 2, 7, 8, 9, 15, 16, 23, 31, 64, 100, -1, -2, -8, -9, -100, rng.randrange(-50, 200)]))
+
+        cmds = []
+        for _ in range(3000):
+            k, r = rng.choice(keys), rng.random()
+            if r < 0.25:
+                cmds.append(("SETBIT", k, str(rng.randrange(0, 300)), rng.choice(["0", "1"])))
+            elif r < 0.33:
+                cmds.append(("SET", k, rng.choice(["foobar", "12345", "", "\xff\x00", "a" * 50, str(rng.randrange(-10**6, 10**6))])))
+            elif r < 0.37:
+                cmds.append(("APPEND", k, rng.choice(["x", "123"])))
+            elif r < 0.52:
+                unit = [rng.choice(["BIT", "BYTE"])] if rng.random() < 0.4 else []
+                cmds.append(("BITCOUNT", k, *([num(), num()] + unit if rng.random() < 0.7 else [])))
+            elif r < 0.72:
+                c = ["BITPOS", k, rng.choice(["0", "1"])] + [num() for _ in range(rng.randrange(0, 3))]
+                if len(c) == 5 and rng.random() < 0.5:
+                    c.append(rng.choice(["BIT", "BYTE"]))
+                cmds.append(tuple(c))
+            elif r < 0.82:
+                op = rng.choice(["AND", "OR", "XOR", "NOT"])
+                srcs = [rng.choice(keys)] if op == "NOT" else [rng.choice(keys) for _ in range(rng.randrange(1, 4))]
+                cmds.append(("BITOP", op, rng.choice(keys), *srcs))
+            elif r < 0.9:
+                cmds.append(("GETBIT", k, str(rng.randrange(0, 400))))
+            elif r < 0.95:
+                cmds.append(("GET", k))
+            elif r < 0.97:
+                cmds.append(("DEL", k))
+            else:
+                cmds.append(("OBJECT", "ENCODING", k))
+        args = ["--enable-debug-command", "yes"]
+        with Server(*args) as ours, Server(*args, binary=REDIS) as theirs:
+            a, b = Raw(ours.port), Raw(theirs.port)
+            for c in cmds:
+                self.assertEqual(a.call(*c), b.call(*c), c)
+            self.assertEqual(a.call("DEBUG", "DIGEST"), b.call("DEBUG", "DIGEST"))
+
 
 if __name__ == "__main__":
     main()
