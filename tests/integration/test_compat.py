@@ -82,8 +82,8 @@ class Compat(unittest.TestCase):
 
     def test_random_bitmap_commands_match_redis(self):
         # A seeded mix of SETBIT, BITCOUNT and BITPOS (byte and bit ranges, negative ends), BITOP
-        # over a few keys of one slot, and the string commands that feed them; every reply and the
-        # final DEBUG DIGEST must match.
+        # over a few keys of one slot, BITFIELD (every width, #N offsets, the three OVERFLOW modes)
+        # and the string commands that feed them; every reply and the final DEBUG DIGEST must match.
         rng = random.Random(5)
         keys = ["{b}a", "{b}b", "{b}c", "{b}n"]
 
@@ -107,10 +107,26 @@ class Compat(unittest.TestCase):
                 if len(c) == 5 and rng.random() < 0.5:
                     c.append(rng.choice(["BIT", "BYTE"]))
                 cmds.append(tuple(c))
-            elif r < 0.82:
+            elif r < 0.8:
                 op = rng.choice(["AND", "OR", "XOR", "NOT"])
                 srcs = [rng.choice(keys)] if op == "NOT" else [rng.choice(keys) for _ in range(rng.randrange(1, 4))]
                 cmds.append(("BITOP", op, rng.choice(keys), *srcs))
+            elif r < 0.87:
+                c = ["BITFIELD_RO" if rng.random() < 0.15 else "BITFIELD", k]
+                for _ in range(rng.randrange(1, 5)):
+                    t = rng.choice("iu") + str(rng.choice([1, 3, 5, 8, 9, 16, 31, 32, 63, 64]))
+                    o = "#" + str(rng.randrange(0, 6)) if rng.random() < 0.3 else str(rng.choice([0, 1, 7, 13, 64, 100]))
+                    v = str(rng.choice([0, 1, -1, 100, -100, 127, 128, 255, 256, 2**31, 2**63 - 1, -2**63, rng.randrange(-10**6, 10**6)]))
+                    x = rng.random()
+                    if x < 0.35:
+                        c += ["GET", t, o]
+                    elif x < 0.6:
+                        c += ["SET", t, o, v]
+                    elif x < 0.85:
+                        c += ["INCRBY", t, o, v]
+                    else:
+                        c += ["OVERFLOW", rng.choice(["WRAP", "SAT", "FAIL"])]
+                cmds.append(tuple(c))
             elif r < 0.9:
                 cmds.append(("GETBIT", k, str(rng.randrange(0, 400))))
             elif r < 0.95:
