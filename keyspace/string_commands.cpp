@@ -1,6 +1,8 @@
 // String commands: GET SET and friends, counters, ranges.
+#include <algorithm>
 #include <climits>
 #include <cmath>
+#include <vector>
 
 #include "keyspace/commands.hpp"
 #include "protocol/command_table.hpp"
@@ -454,6 +456,123 @@ void cmd_setrange(exec_context& c) {
   c.out().integer(static_cast<int64_t>(n));
 }
 
+
+// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: the longest common subsequence of two
+// strings (missing keys are empty), by the dynamic-programming table. Walking it back from the end,
+// a match steps diagonally and a mismatch steps toward the larger neighbour (to the first string's
+// shorter prefix on a tie... the second's), which picks the same subsequence and ranges Redis picks.
+void cmd_lcs(exec_context& c) {
+  entry* ea = c.lookup_read(c.arg(1));
+  entry* eb = c.lookup_read(c.arg(2));
+  if ((ea != nullptr && ea->type != vtype::string) || (eb != nullptr && eb->type != vtype::string)) {
+    c.out().error("ERR The specified keys must contain string values");
+    return;
+  }
+  std::string a(ea != nullptr ? ea->str() : std::string_view()), b(eb != nullptr ? eb->str() : std::string_view());
+  bool want_len = false, want_idx = false, with_len = false;
+  int64_t min_len = 0;
+  for (size_t j = 3; j < c.argc(); ++j) {
+    std::string_view opt = c.arg(j);
+    if (iequals(opt, "idx")) {
+      want_idx = true;
+    } else if (iequals(opt, "len")) {
+      want_len = true;
+    } else if (iequals(opt, "withmatchlen")) {
+      with_len = true;
+    } else if (iequals(opt, "minmatchlen") && j + 1 < c.argc()) {
+      if (!protocol::parse_int64(c.arg(++j), min_len)) {
+        c.reply_not_integer();
+        return;
+      }
+      min_len = std::max<int64_t>(min_len, 0);
+    } else {
+      c.reply_syntax_error();
+      return;
+    }
+  }
+  if (want_idx && want_len) {
+    c.out().error("ERR If you want both the length and indexes, please just use IDX.");
+    return;
+  }
+  size_t n = a.size(), m = b.size();
+  if (n >= UINT32_MAX - 1 || m >= UINT32_MAX - 1) {
+    c.out().error("ERR String too long for LCS");
+    return;
+  }
+  // (n+1) x (m+1) lengths; a table past 256M cells (1 GB) is refused rather than tried.
+  unsigned __int128 cells = static_cast<unsigned __int128>(n + 1) * (m + 1);
+  if (cells > (uint64_t{1} << 28)) {
+    c.out().error("ERR Insufficient memory, failed allocating transient memory for LCS");
+    return;
+  }
+  std::vector<uint32_t> table(static_cast<size_t>(cells), 0);
+  auto at = [&](size_t i, size_t j) -> uint32_t& { return table[i * (m + 1) + j]; };
+  for (size_t i = 1; i <= n; ++i)
+    for (size_t j = 1; j <= m; ++j)
+      at(i, j) = a[i - 1] == b[j - 1] ? at(i - 1, j - 1) + 1 : std::max(at(i - 1, j), at(i, j - 1));
+  uint32_t total = at(n, m);
+  if (want_len) {
+    c.out().integer(total);
+    return;
+  }
+  struct match {
+    size_t a_first, a_last, b_first, b_last;
+  };
+  std::vector<match> matches;
+  std::string common(total, '\0');
+  size_t i = n, j = m, k = total;
+  bool open = false;
+  match cur{};
+  auto close = [&] {
+    if (open && (min_len == 0 || cur.a_last - cur.a_first + 1 >= static_cast<uint64_t>(min_len)))
+      matches.push_back(cur);
+    open = false;
+  };
+  while (i > 0 && j > 0) {
+    if (a[i - 1] == b[j - 1]) {
+      common[--k] = a[i - 1];
+      if (open && cur.a_first == i && cur.b_first == j) {
+        --cur.a_first;   // the run goes on backward
+        --cur.b_first;
+      } else {
+        close();
+        cur = {i - 1, i - 1, j - 1, j - 1};
+        open = true;
+      }
+      --i;
+      --j;
+      if (cur.a_first == 0 || cur.b_first == 0)
+        close();   // at the start of either string
+    } else {
+      if (at(i - 1, j) > at(i, j - 1))
+        --i;
+      else
+        --j;
+      close();
+    }
+  }
+  if (!want_idx) {
+    c.out().bulk(common);
+    return;
+  }
+  c.out().map(2);
+  c.out().bulk("matches");
+  c.out().array(matches.size());
+  for (auto& r : matches) {
+    c.out().array(with_len ? 3 : 2);
+    c.out().array(2);
+    c.out().integer(static_cast<int64_t>(r.a_first));
+    c.out().integer(static_cast<int64_t>(r.a_last));
+    c.out().array(2);
+    c.out().integer(static_cast<int64_t>(r.b_first));
+    c.out().integer(static_cast<int64_t>(r.b_last));
+    if (with_len)
+      c.out().integer(static_cast<int64_t>(r.a_last - r.a_first + 1));
+  }
+  c.out().bulk("len");
+  c.out().integer(total);
+}
+
 } // namespace
 
 void register_string_commands(command_registry& r) {
@@ -476,6 +595,8 @@ void register_string_commands(command_registry& r) {
   r.add("decrby", cmd_decrby);
   r.add("incrbyfloat", cmd_incrbyfloat);
   r.add("getrange", cmd_getrange);
+  r.add("substr", cmd_getrange);   // (its old name, still in Redis 7.0)
+  r.add("lcs", cmd_lcs);
   r.add("setrange", cmd_setrange);
 }
 

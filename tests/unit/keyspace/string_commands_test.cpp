@@ -376,6 +376,27 @@ BOOST_AUTO_TEST_CASE(a_value_of_the_same_size_overwrites_in_place) {
   BOOST_TEST(cmd("get l") == bulk("b"));
 }
 
+BOOST_AUTO_TEST_CASE(lcs_and_substr) {
+  BOOST_TEST(cmd("mset a ohmytext b mynewtext") == ok());
+  BOOST_TEST(cmd("lcs a b") == bulk("mytext"));
+  BOOST_TEST(cmd("lcs a b len") == integer(6));
+  // Ranges from the end backward: "text" at 4-7 / 5-8, then "my" at 2-3 / 0-1.
+  BOOST_TEST(cmd("lcs a b idx minmatchlen 0 withmatchlen")
+             == arr({bulk("matches"),
+                     arr({arr({arr({integer(4), integer(7)}), arr({integer(5), integer(8)}), integer(4)}),
+                          arr({arr({integer(2), integer(3)}), arr({integer(0), integer(1)}), integer(2)})}),
+                     bulk("len"), integer(6)}));
+  BOOST_TEST(cmd("lcs a b idx minmatchlen 3")
+             == arr({bulk("matches"), arr({arr({arr({integer(4), integer(7)}), arr({integer(5), integer(8)})})}),
+                     bulk("len"), integer(6)}));
+  BOOST_TEST(cmd("lcs a nokey") == bulk(""));
+  BOOST_TEST(cmd("lcs a b len idx") == err("ERR If you want both the length and indexes, please just use IDX."));
+  BOOST_TEST(cmd("lcs a b foo") == err("ERR syntax error"));
+  BOOST_TEST(cmd("rpush l x") == integer(1));
+  BOOST_TEST(cmd("lcs a l") == err("ERR The specified keys must contain string values"));
+  BOOST_TEST(cmd("substr a 2 5") == bulk("myte"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(string_encodings)
