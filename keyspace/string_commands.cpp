@@ -459,8 +459,8 @@ void cmd_setrange(exec_context& c) {
 
 // LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: the longest common subsequence of two
 // strings (missing keys are empty), by the dynamic-programming table. Walking it back from the end,
-// a match steps diagonally and a mismatch steps toward the larger neighbour (to the first string's
-// shorter prefix on a tie... the second's), which picks the same subsequence and ranges Redis picks.
+// a match steps diagonally and a mismatch toward the larger neighbour (on a tie, to the second
+// string's shorter prefix), which picks the same subsequence and ranges Redis picks.
 void cmd_lcs(exec_context& c) {
   entry* ea = c.lookup_read(c.arg(1));
   entry* eb = c.lookup_read(c.arg(2));
