@@ -116,21 +116,6 @@ void cmd_getbit(exec_context& c) {
   c.out().integer(bit);
 }
 
-// A start / end range over a string of `len` bytes (bits when `bits`), as BITCOUNT and BITPOS
-// take it: negative values count from the end, then both are clamped into the string.
-void clamp_range(int64_t& start, int64_t& end, int64_t len) {
-  if (start < 0)
-    start = len + start;
-  if (end < 0)
-    end = len + end;
-  if (start < 0)
-    start = 0;
-  if (end < 0)
-    end = 0;
-  if (end >= len)
-    end = len - 1;
-}
-
 // BYTE or BIT as the unit of a range (the optional last argument of BITCOUNT and BITPOS).
 bool parse_unit(exec_context& c, std::string_view arg, bool& bits) {
   if (iequals(arg, "bit"))
@@ -193,9 +178,7 @@ void cmd_bitcount(exec_context& c) {
     c.reply_syntax_error();
     return;
   }
-  int64_t len = static_cast<int64_t>(s.size()) * (bits ? 8 : 1);
-  clamp_range(start, end, len);
-  if (s.empty() || start > end) {
+  if (!clamp_string_range(start, end, static_cast<int64_t>(s.size()) * (bits ? 8 : 1))) {
     c.out().integer(0);
     return;
   }
@@ -259,9 +242,7 @@ void cmd_bitpos(exec_context& c) {
     c.reply_syntax_error();
     return;
   }
-  int64_t len = static_cast<int64_t>(s.size()) * (bits ? 8 : 1);
-  clamp_range(start, end, len);
-  if (s.empty() || start > end) {
+  if (!clamp_string_range(start, end, static_cast<int64_t>(s.size()) * (bits ? 8 : 1))) {
     c.out().integer(-1);
     return;
   }

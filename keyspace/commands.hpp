@@ -60,6 +60,23 @@ inline bool clamp_index_range(int64_t& start, int64_t& stop, int64_t len) {
   return true;
 }
 
+// The ranges of string commands (GETRANGE, BITCOUNT, BITPOS), Redis's other way: negative values
+// count from the end, then both ends are clipped into [0, len), an end before the string's start
+// becoming 0 (GETRANGE "hello" 0 -100 is "h"). False if nothing is left.
+inline bool clamp_string_range(int64_t& start, int64_t& end, int64_t len) {
+  if (start < 0)
+    start += len;
+  if (end < 0)
+    end += len;
+  if (start < 0)
+    start = 0;
+  if (end < 0)
+    end = 0;
+  if (end >= len)
+    end = len - 1;
+  return len > 0 && start <= end;
+}
+
 // Family registration (one file each).
 void register_string_commands(command_registry& r);
 void register_bitmap_commands(command_registry& r);

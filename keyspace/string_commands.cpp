@@ -389,17 +389,7 @@ void cmd_getrange(exec_context& c) {
     c.out().bulk("");
     return;
   }
-  if (start < 0)
-    start = len + start;
-  if (end < 0)
-    end = len + end;
-  if (start < 0)
-    start = 0;
-  if (end < 0)
-    end = 0;
-  if (end >= len)
-    end = len - 1;
-  if (start > end || len == 0) {
+  if (!clamp_string_range(start, end, len)) {
     c.out().bulk("");
     return;
   }
