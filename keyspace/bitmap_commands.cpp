@@ -53,19 +53,12 @@ bool string_for_write(exec_context& c, std::string_view key, entry*& e, std::str
   return true;
 }
 
-// Stores `value` at `key` as a raw string (bit commands leave one), keeping an expiry it had.
+// Stores `value` at `key` as a raw string (bit commands leave one): in `e`, or a new key.
 void store_bits(exec_context& c, std::string_view key, entry* e, std::string value) {
-  if (e != nullptr && e->enc == venc::raw) {
-    *e->raw_string() = std::move(value);
-    c.touched(key);
-    return;
-  }
-  int64_t expire = e != nullptr && e->has_expire() ? e->expire() : -1;
-  entry* fresh = make_string_entry(key, hash_key(key), value, expire, true);
   if (e != nullptr)
-    c.replace(e, fresh);
+    store_raw(c, e, std::move(value));
   else
-    c.add(fresh);
+    c.add(make_string_entry(key, hash_key(key), value, -1, true));
 }
 
 void cmd_setbit(exec_context& c) {

@@ -60,6 +60,10 @@ inline bool clamp_index_range(int64_t& start, int64_t& stop, int64_t len) {
   return true;
 }
 
+// Puts `value` in string entry `e` as a raw string (APPEND, SETRANGE, the bit commands), in place
+// when it is one already; the expiry stays. Defined in string_commands.cpp.
+void store_raw(exec_context& c, entry* e, std::string value);
+
 // The ranges of string commands (GETRANGE, BITCOUNT, BITPOS), Redis's other way: negative values
 // count from the end, then both ends are clipped into [0, len), an end before the string's start
 // becoming 0 (GETRANGE "hello" 0 -100 is "h"). False if nothing is left.

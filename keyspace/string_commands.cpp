@@ -263,16 +263,6 @@ void cmd_strlen(exec_context& c) {
 }
 
 // Stores `value` as the new string of existing entry `e`, as a "raw" string kept in place.
-void store_raw(exec_context& c, entry* e, std::string value) {
-  if (e->enc == venc::raw) {
-    *e->raw_string() = std::move(value);
-    c.touched(e->key());
-    return;
-  }
-  int64_t expire = e->has_expire() ? e->expire() : -1;
-  entry* fresh = make_string_entry(e->key(), e->hash, value, expire, true);
-  c.replace(e, fresh);
-}
 
 void cmd_append(exec_context& c) {
   std::string_view key = c.arg(1), extra = c.arg(2);
@@ -564,6 +554,17 @@ void cmd_lcs(exec_context& c) {
 }
 
 } // namespace
+
+void store_raw(exec_context& c, entry* e, std::string value) {
+  if (e->enc == venc::raw) {
+    *e->raw_string() = std::move(value);
+    c.touched(e->key());
+    return;
+  }
+  int64_t expire = e->has_expire() ? e->expire() : -1;
+  entry* fresh = make_string_entry(e->key(), e->hash, value, expire, true);
+  c.replace(e, fresh);
+}
 
 void register_string_commands(command_registry& r) {
   r.add("get", cmd_get);
