@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <clocale>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -117,6 +118,8 @@ std::unique_ptr<caf::actor_system_config> actor_config(int threads) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // SORT ... ALPHA collates by the environment's locale, as redis-server does.
+  std::setlocale(LC_COLLATE, "");
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "-v" || args[0] == "--version")) {
     std::cout << "Troupe server v=" TROUPE_VERSION " redis_version=" TROUPE_REDIS_VERSION

@@ -8,6 +8,7 @@ command_registry::command_registry() {
   commands_.resize(protocol::command_table::instance().size());
   register_string_commands(*this);
   register_bitmap_commands(*this);
+  register_sort_commands(*this);
   register_key_commands(*this);
   register_server_commands(*this);
   register_hash_commands(*this);

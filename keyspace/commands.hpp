@@ -84,6 +84,7 @@ inline bool clamp_string_range(int64_t& start, int64_t& end, int64_t len) {
 // Family registration (one file each).
 void register_string_commands(command_registry& r);
 void register_bitmap_commands(command_registry& r);
+void register_sort_commands(command_registry& r);
 void register_key_commands(command_registry& r);
 void register_server_commands(command_registry& r);
 void register_hash_commands(command_registry& r);

@@ -40,6 +40,7 @@ struct keyspace_stats {
 struct keyspace_settings {
   int64_t proto_max_bulk_len = 512ll * 1024 * 1024;
   bool cluster_enabled = false;
+  int64_t slot_ranges = 1;   // the node's slot-range actors (slot-actors, raised to one per I/O loop)
   bool active_expire = true;
   // Encoding thresholds (redis.conf names).
   int64_t hash_max_listpack_entries = 512;

@@ -6,7 +6,7 @@ import random
 import shlex
 import unittest
 
-from harness import REDIS, Raw, Server, encode, main
+from harness import REDIS, TROUPE_ARGS, Raw, Server, encode, main
 
 COMPAT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compat")
 # Replies that differ on purpose, by command line: Troupe leaves out Redis's prose key-spec notes
@@ -38,7 +38,13 @@ class Compat(unittest.TestCase):
         scripts = sorted(glob.glob(os.path.join(COMPAT, "*.redis")))
         self.assertTrue(scripts)
         for path in scripts:
-            for actors in ("1", "4"):
+            # A script whose commands reach keys other than their own (SORT's BY and GET patterns)
+            # says "# slot-actors 1 only": with more slot ranges Troupe refuses those commands.
+            with open(path) as f:
+                one_range = any(line.startswith("# slot-actors 1 only") for line in f)
+            if one_range and "--io-threads" in TROUPE_ARGS:
+                continue   # (several I/O loops mean several slot ranges)
+            for actors in ("1",) if one_range else ("1", "4"):
                 with self.subTest(script=os.path.basename(path), slot_actors=actors):
                     self.run_script(path, ["--enable-debug-command", "yes"], ["--slot-actors", actors])
 
