@@ -689,7 +689,8 @@ namespace troupe::keyspace {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, keyspace_stats& x) {
-  return f(caf::meta::type_name("keyspace_stats"), x.hits, x.misses, x.expired, x.dirty, x.expire_cycles);
+  return f(caf::meta::type_name("keyspace_stats"), x.hits, x.misses, x.expired, x.dirty, x.expire_cycles,
+           x.error_replies);
 }
 
 template <class Inspector>

@@ -444,6 +444,7 @@ bool execute_batch(self_ptr self, command_batch& b, const std::string_view* args
         ++hint;
       }
     }
+    size_t reply_at = r.out.size();
     bool ran = run_command(self, c, b.client, w, now);
     st.ctx->clear_key_hint();
     if (!ran) {
@@ -451,6 +452,8 @@ bool execute_batch(self_ptr self, command_batch& b, const std::string_view* args
       parked = true;
       continue;
     }
+    if (r.out.size() > reply_at && r.out[reply_at] == '-')
+      ++st.stats.error_replies;   // (INFO total_error_replies)
     r.ends.push_back(static_cast<uint32_t>(r.out.size()));
     // Clients blocked on a key this command filled are served before the next command runs, as
     // Redis serves them after each command (a pipelined RPUSH a; RPUSH b: the first wakes them).

@@ -174,6 +174,7 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
     f.keyspace_misses += r.stats.misses;
     f.dirty += r.stats.dirty;
     f.expire_cycles += r.stats.expire_cycles;
+    f.total_error_replies += r.stats.error_replies;
     for (size_t i = 0; i < r.keys.size() && i < keys.size(); ++i) {
       keys[i] += r.keys[i];
       expires[i] += r.expires[i];

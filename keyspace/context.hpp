@@ -27,12 +27,14 @@ struct keyspace_stats {
   uint64_t expired = 0;
   uint64_t dirty = 0;          // changes since the last save
   uint64_t expire_cycles = 0;
+  uint64_t error_replies = 0;   // commands run here that answered an error
   void add(const keyspace_stats& o) {
     hits += o.hits;
     misses += o.misses;
     expired += o.expired;
     dirty += o.dirty;
     expire_cycles += o.expire_cycles;
+    error_replies += o.error_replies;
   }
 };
 

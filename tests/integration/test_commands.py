@@ -178,6 +178,27 @@ class Commands(unittest.TestCase):
             bench.wait()
         self.assertTrue(wait_until(lambda: self.r.info("stats")["instantaneous_ops_per_sec"] < 100))
 
+    def test_error_replies_counted_as_redis_counts_them(self):
+        # Errors from the slot ranges (WRONGTYPE, not an integer) count as well as those the
+        # connection answers itself (unknown command, arity): the same total as redis-server's.
+        script = [("RPUSH", "l", "a"), ("GET", "l"), ("INCR", "l"), ("SET", "s", "x"), ("INCR", "s"),
+                  ("NOSUCHCMD",), ("GET",), ("LPUSH", "s", "y")]
+
+        def errors(s):
+            raw = Raw(s.port)
+            raw.call("CONFIG", "RESETSTAT")
+            for c in script:
+                raw.call(*c)
+            n = [l for l in raw.call("INFO", "stats").decode().split("\r\n") if l.startswith("total_error_replies:")]
+            raw.close()
+            return n
+
+        with Server(binary=REDIS) as theirs:
+            expected = errors(theirs)
+        self.r.flushall()
+        self.assertEqual(errors(self.server), expected)
+        self.assertEqual(expected, ["total_error_replies:6"])
+
     def test_info_memory_comes_from_jemalloc(self):
         # troupe-server allocates with jemalloc, as Redis does: INFO names it the way Redis does,
         # and used_memory (jemalloc's stats.allocated) follows what the dataset holds.
