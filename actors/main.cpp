@@ -241,13 +241,10 @@ int main(int argc, char** argv) {
       loop_systems.push_back(std::make_unique<caf::actor_system>(*loop_cfgs.back()));
       srv.loops.push_back(&loop_systems.back()->middleman());
     }
-    int k = static_cast<int>(cfg.get_int("slot-actors"));
-    if (k < n_loops) {
-      config::log_notice("slot-actors " + std::to_string(k) + " raised to " + std::to_string(n_loops)
-                         + ": every I/O loop holds slot ranges of its own");
-      k = n_loops;
-    }
-    k = std::max(1, std::min(k, protocol::slot_count));
+    int k = static_cast<int>(config::slot_range_count(n_loops, cfg.get_int("slot-actors")));
+    if (k > cfg.get_int("slot-actors"))
+      config::log_notice("slot-actors " + std::to_string(cfg.get_int("slot-actors")) + " raised to "
+                         + std::to_string(k) + ": every I/O loop holds slot ranges of its own");
     auto routing = std::make_shared<actors::routing_table>();
     for (int i = 0; i < k; ++i) {
       int first = i * protocol::slot_count / k, last = (i + 1) * protocol::slot_count / k - 1;

@@ -2,7 +2,7 @@
 
 #include <sys/time.h>
 
-#include <algorithm>
+#include "config/open_files.hpp"
 
 namespace troupe::actors {
 
@@ -48,8 +48,8 @@ keyspace::keyspace_settings server::keyspace_settings() const {
   keyspace::keyspace_settings s;
   s.proto_max_bulk_len = cfg->get_int("proto-max-bulk-len");
   s.cluster_enabled = cluster_enabled;
-  // (as main sizes the routing table, which may not be in place yet when a range starts)
-  s.slot_ranges = std::max(cfg->get_int("slot-actors"), cfg->get_int("io-threads"));
+  // (from the settings, as main sizes the routing table: it may not be in place yet when a range starts)
+  s.slot_ranges = config::slot_range_count(cfg->get_int("io-threads"), cfg->get_int("slot-actors"));
   s.hash_max_listpack_entries = cfg->get_int("hash-max-listpack-entries");
   s.hash_max_listpack_value = cfg->get_int("hash-max-listpack-value");
   s.set_max_intset_entries = cfg->get_int("set-max-intset-entries");

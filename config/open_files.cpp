@@ -11,10 +11,12 @@
 
 namespace troupe::config {
 
+int64_t slot_range_count(int64_t io_threads, int64_t slot_actors) {
+  return std::clamp<int64_t>(std::max(io_threads, slot_actors), 1, protocol::slot_count);
+}
+
 int64_t reserved_descriptors(int64_t io_threads, int64_t slot_actors) {
-  // As main spawns them: at least one slot range per loop, at most one per slot.
-  int64_t ranges = std::clamp<int64_t>(std::max(io_threads, slot_actors), 1, protocol::slot_count);
-  return 32 + 3 * io_threads + 2 * ranges;
+  return 32 + 3 * io_threads + 2 * slot_range_count(io_threads, slot_actors);
 }
 
 open_files_fit fit_open_files(int64_t maxclients, int64_t reserved) {

@@ -25,6 +25,10 @@ open_files_fit fit_open_files(int64_t maxclients, int64_t reserved);
 // when the server must exit (the limit leaves no room for a single client).
 int64_t adjust_open_files_limit(int64_t maxclients, int64_t reserved);
 
+// The slot-range actors a node runs with these settings: slot-actors, raised to one per I/O loop,
+// at most one per slot.
+int64_t slot_range_count(int64_t io_threads, int64_t slot_actors);
+
 // Descriptors the server keeps for itself with these io-threads and slot-actors settings: Redis's
 // 32, plus an epoll descriptor and a wake-up pipe per I/O loop and two timers per slot range.
 // (CONFIG SET maxclients applies the same fit through config::store::set.)
