@@ -129,26 +129,24 @@ bool exec_context::remove(database& db, std::string_view key) {
   return true;
 }
 
-void exec_context::replace(database& db, entry* old, entry* replacement) {
+void exec_context::replace(database& db, entry* old, entry* replacement, bool a_change) {
   if (observer_)
-    observer_->before_write(db_index_of(db), old->key());
-  // Under LFU an overwritten key keeps its access counter, as Redis's dbOverwrite does.
-  replacement->lru = settings_->lfu ? old->lru : lru_clock(now_ms_);
+    observer_->before_write(db_index_of(db), old->key());   // (a snapshot needs the entry going away)
+  // Under LFU an overwritten key keeps its access counter, as Redis's dbOverwrite does; a value
+  // only re-encoded keeps its access time too.
+  replacement->lru = settings_->lfu || !a_change ? old->lru : lru_clock(now_ms_);
   db.slot(protocol::key_slot(old->key()))->replace(old, replacement);
   destroy_entry(old);
-  touched(db_index_of(db), replacement->key());
+  if (a_change)
+    touched(db_index_of(db), replacement->key());
 }
 
 entry* exec_context::make_raw(entry* e) {
   if (e->type != vtype::string || e->enc == venc::raw)
     return e;
-  if (observer_)
-    observer_->before_write(db_index_, e->key());   // (a snapshot still needs the entry going away)
   int64_t expire = e->has_expire() ? e->expire() : -1;
   entry* fresh = make_string_entry(e->key(), e->hash, e->str(), expire, true);
-  fresh->lru = e->lru;
-  db_->slot(protocol::key_slot(e->key()))->replace(e, fresh);
-  destroy_entry(e);
+  replace(*db_, e, fresh, false);
   return fresh;
 }
 

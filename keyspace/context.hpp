@@ -149,8 +149,9 @@ public:
   // Removes a key; true if it was there.
   bool remove(database& db, std::string_view key);
   bool remove(std::string_view key) { return remove(*db_, key); }
-  // Puts `replacement` in place of `old` (same key), frees `old`.
-  void replace(database& db, entry* old, entry* replacement);
+  // Puts `replacement` in place of `old` (same key), frees `old`. `a_change` false: the same value
+  // in another form (nothing reported as touched, the access time kept).
+  void replace(database& db, entry* old, entry* replacement, bool a_change = true);
   void replace(entry* old, entry* replacement) { replace(*db_, old, replacement); }
   // The same string value as a raw string (what Redis's bit commands do to the value they are
   // given before looking at it): not a change, so nothing is reported as touched. Returns the

@@ -6,7 +6,7 @@ import unittest
 
 import redis
 
-from harness import Raw, Server, encode, main
+from harness import REDIS, Raw, Server, encode, main
 
 
 class Transactions(unittest.TestCase):
@@ -68,6 +68,31 @@ class Transactions(unittest.TestCase):
         self.assertEqual(a.call("MULTI"), b"+OK\r\n")
         self.assertEqual(a.call("SET", "w1", "mine"), b"+QUEUED\r\n")
         self.assertEqual(a.call("EXEC"), b"*1\r\n+OK\r\n")
+
+    def test_watch_and_setbit_as_redis(self):
+        # SETBIT that changes no bit only re-encodes the value (as Redis, a raw string): a WATCH
+        # on it holds; one that changes a bit aborts the transaction. The same on redis-server.
+        def run(s):
+            a, b = s.client(), s.client()
+            a.set("k", "5")   # 0011 0101
+            outcomes = []
+            for bit, value in ((0, 0), (2, 0)):
+                p = a.pipeline()
+                p.watch("k")
+                b.setbit("k", bit, value)
+                p.multi()
+                p.set("x", str(bit))
+                try:
+                    outcomes.append(p.execute())
+                except redis.WatchError:
+                    outcomes.append("aborted")
+            return outcomes, a.object("encoding", "k")
+
+        with Server(binary=REDIS) as theirs:
+            expected = run(theirs)
+        self.assertEqual(expected, ([[True], "aborted"], "raw"))
+        self.server.client().flushall()
+        self.assertEqual(run(self.server), expected)
 
     def test_watch_sees_expiry_and_flush(self):
         a = Raw(self.server.port)
