@@ -21,6 +21,18 @@ slot_range_actor spawn_slot_range(caf::io::middleman& mm, server& srv, uint32_t 
 enum class direct_result { not_run, ready, later };
 direct_result run_batch_directly(slot_range_door& door, command_batch& b, const std::string_view* args,
                                  const connection_actor& sender, reply_batch& r, uint32_t loop);
+// For the rdb_snapshotter, on its own thread: the next step of snapshot `id` in the slot_range
+// behind `door`, taken at once if the range is idle (its door free and not wanted, not locked, the
+// snapshot's begin handled), else `busy`: at least `min_keys` keys or `max_bytes` bytes of key
+// records (whole slots), fewer when the range wants its door back meanwhile.
+struct snapshot_step {
+  enum class outcome { busy, stepped, done, gone } what = outcome::busy;
+  std::vector<std::pair<int, std::string>> records;   // key records per database, in order
+  uint64_t keys = 0;             // serialized so far in this range
+  uint64_t total = 0;            // keys the range held at the snapshot point
+  uint64_t dirty_at_start = 0;   // the range's change counter at the snapshot point
+};
+snapshot_step step_snapshot_directly(slot_range_door& door, uint64_t id, size_t min_keys, uint64_t max_bytes);
 // Binds every address of `bind` (Redis's syntax) on `port`; `what` names the socket in errors.
 caf::expected<std::vector<caf::io::doorman_ptr>> bind_all(caf::io::middleman& mm, const std::string& bind,
                                                          uint16_t port, const std::string& what);

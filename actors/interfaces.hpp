@@ -40,7 +40,6 @@ using slot_range_actor = caf::typed_actor<
   caf::reacts_to<unblock_atom, int64_t, bool>,            // CLIENT UNBLOCK of a client (true: ERROR)
   caf::reacts_to<recheck_atom>,                           // a poller left: serve what waited for it
   caf::reacts_to<snapshot_begin>,                         // start serializing for a snapshot
-  caf::reacts_to<step_atom, uint64_t>,                    // serialize the next chunk when idle
   caf::reacts_to<gather_atom>,                            // send the AOF effects gathered so far
   caf::replies_to<flush_atom>::with<bool>,                // shutdown: send them now, then answer
   caf::reacts_to<released_replies>,                       // hand fsynced replies to this loop's connections
@@ -116,8 +115,7 @@ using aof_writer_actor = caf::typed_actor<
 // rdb_snapshotter: one per snapshot; writes the chunks slot_ranges send into an RDB (or AOF base).
 using rdb_snapshotter_actor = caf::typed_actor<
   caf::reacts_to<locked_atom, uint32_t>,
-  caf::reacts_to<snapshot_chunk>,
-  caf::reacts_to<step_atom>,                 // rdb-key-save-delay: the next delayed chunk
+  caf::reacts_to<step_atom>,                 // the next round of steps
   caf::replies_to<status_atom>::with<actor_status>>;
 
 // node: start-up order, shutdown, snapshots (SAVE, BGSAVE, BGREWRITEAOF, save points).

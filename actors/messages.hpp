@@ -224,29 +224,11 @@ struct snapshot_begin {
   uint64_t id = 0;
   bool aof_rewrite = false;         // also marks the start in the effects stream to the aof_writer
   bool final = false;               // SHUTDOWN's last snapshot: no write may follow it
-  caf::strong_actor_ptr snapshotter;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot_begin& x) {
   return f(caf::meta::type_name("snapshot_begin"), x.id, x.aof_rewrite, x.final);
-}
-
-// Key records a slot_range serialized, per database; `done` with its last chunk.
-struct snapshot_chunk {
-  uint64_t id = 0;
-  uint32_t source = 0;
-  std::vector<std::pair<int32_t, std::string>> records;
-  bool done = false;
-  uint64_t keys = 0;    // serialized so far by this slot_range
-  uint64_t total = 0;   // keys this slot_range held at the snapshot point
-  uint64_t dirty_at_start = 0;   // this slot_range's change counter at the snapshot point
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, snapshot_chunk& x) {
-  return f(caf::meta::type_name("snapshot_chunk"), x.id, x.source, x.records, x.done, x.keys, x.total,
-           x.dirty_at_start);
 }
 
 // What to snapshot into: an RDB file, or the base of a rewritten AOF.
@@ -484,9 +466,8 @@ struct slot_range_status {
   uint64_t blocked_clients = 0;
   uint64_t watched_keys = 0;
   uint64_t snapshot_id = 0;      // the snapshot it is serializing (0: none)
-  uint64_t snapshot_steps = 0;   // steps taken, over every snapshot
-  uint64_t snapshot_pauses = 0;  // of those, followed by a pause as long as the step (clients were active)
-  uint64_t step_timer_fired = 0; // expiries of its step timer on the loop
+  uint64_t snapshot_steps = 0;   // steps the rdb_snapshotter took in it, over every snapshot
+  uint64_t snapshot_stops = 0;   // of those, cut short because the range wanted its door back
   keyspace::keyspace_stats stats;
 };
 
@@ -494,7 +475,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
            x.batches, x.direct_batches, x.direct_other_loop, x.door_waits, x.aof_sends, x.gather_timer_fired, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
-           x.watched_keys, x.snapshot_id, x.snapshot_steps, x.snapshot_pauses, x.step_timer_fired, x.stats);
+           x.watched_keys, x.snapshot_id, x.snapshot_steps, x.snapshot_stops, x.stats);
 }
 
 struct connection_status {
@@ -614,15 +595,15 @@ struct rdb_snapshotter_status {
   uint64_t keys = 0, bytes = 0;
   uint64_t keys_total = 0;   // keys at the snapshot point, over the slot_ranges heard from so far
   int64_t started_ms = 0;
-  uint64_t chunks = 0;          // snapshot_chunks received from the slot_ranges
-  uint64_t backlog = 0;         // of those, waiting their turn (rdb-key-save-delay)
-  int64_t last_chunk_ms = 0;    // when the last one came (0: none yet)
+  uint64_t steps = 0;           // steps taken in the slot_ranges
+  uint64_t busy = 0;            // times a range was busy (its door taken or wanted, locked, not begun)
+  int64_t last_step_ms = 0;     // when the last step was taken (0: none yet)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rdb_snapshotter_status& x) {
   return f(caf::meta::type_name("rdb_snapshotter_status"), x.id, x.aof_rewrite, x.file, x.ranges, x.ranges_done,
-           x.keys, x.bytes, x.keys_total, x.started_ms, x.chunks, x.backlog, x.last_chunk_ms);
+           x.keys, x.bytes, x.keys_total, x.started_ms, x.steps, x.busy, x.last_step_ms);
 }
 
 struct inspector_status {

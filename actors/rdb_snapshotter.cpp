@@ -1,17 +1,18 @@
 // rdb_snapshotter: one per snapshot (SAVE, BGSAVE, BGREWRITEAOF, save points, shutdown). It takes
 // every slot_range's lock in order, starts a snapshot in each while they are all held (one point
-// in time for the whole dataset, without fork()), lets go, then writes the key records they send
-// into an LZ4-framed RDB: a temporary file, fsynced and renamed over the target. For an AOF rewrite
-// the RDB becomes the base of the new AOF, and the aof_writer appends what happened meanwhile.
+// in time for the whole dataset, without fork()), lets go, then serializes each range a step at a
+// time on its own thread, through the range's door whenever the range is idle (a range that wants
+// its door back cuts the step short), and writes the key records into an LZ4-framed RDB: a
+// temporary file, fsynced and renamed over the target. The I/O loops only serialize the keys their
+// clients are about to change (copy on write). For an AOF rewrite the RDB becomes the base of the
+// new AOF, and the aof_writer appends what happened meanwhile.
 #include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <deque>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -39,10 +40,11 @@ struct snap_state {
   rdb_snapshotter_status status;
   uint64_t handled = 0;
   std::string actor_name;
+  std::vector<slot_range_door*> doors;                    // each slot_range's
+  std::vector<bool> range_done;
   std::vector<uint64_t> keys_by_range, total_by_range;   // progress, per slot_range
   std::vector<uint64_t> dirty_by_range;                   // change counters at the snapshot point
-  std::deque<snapshot_chunk> backlog;                      // rdb-key-save-delay only
-  bool pacing = false;                                     // a delayed step_atom is on its way
+  bool stepping = false;                                  // begun: step_atom goes round
 };
 
 using self_ptr = rdb_snapshotter_actor::stateful_pointer<snap_state>;
@@ -75,6 +77,7 @@ void drain(self_ptr self, bool final = false) {
 
 void finish(self_ptr self) {
   auto& st = self->state;
+  st.stepping = false;
   st.rdb->end();
   drain(self, true);
   if (st.error.empty() && ::fsync(st.fd) != 0)
@@ -132,28 +135,70 @@ void finish(self_ptr self) {
       });
 }
 
-// Adds one chunk's records to the file; the number of keys it brought.
-uint64_t process_chunk(self_ptr self, snapshot_chunk& c) {
+// A step's key records into the file; the number of keys it brought.
+uint64_t add_step(self_ptr self, size_t range, snapshot_step& step) {
   auto& st = self->state;
-  uint64_t new_keys = 0;
-  if (c.source < st.keys_by_range.size()) {
-    new_keys = c.keys - st.keys_by_range[c.source];
-    st.status.keys += new_keys;
-    st.keys_by_range[c.source] = c.keys;
-    st.srv->save_keys_processed = st.status.keys;
-  }
-  int64_t taken = 0;
-  for (auto& [db, bytes] : c.records) {
+  ++st.status.steps;
+  st.status.last_step_ms = now_ms();
+  st.status.keys_total += step.total - st.total_by_range[range];
+  st.total_by_range[range] = step.total;
+  st.dirty_by_range[range] = step.dirty_at_start;
+  uint64_t new_keys = step.keys - st.keys_by_range[range];
+  st.keys_by_range[range] = step.keys;
+  st.status.keys += new_keys;
+  st.srv->save_keys_processed = st.status.keys;
+  st.srv->save_keys_total = st.status.keys_total;
+  for (auto& [db, bytes] : step.records) {
     st.rdb->select_db(db);
     st.rdb->raw(bytes);
-    taken += static_cast<int64_t>(bytes.size());
   }
-  st.srv->snapshot_queued.fetch_sub(taken, std::memory_order_relaxed);
   if (st.rdb->output().size() > 256 * 1024)
     drain(self);
-  if (c.done && ++st.status.ranges_done == st.status.ranges)
-    finish(self);
   return new_keys;
+}
+
+// One round: a step in each slot_range not done yet that is idle. Then the next round at once,
+// after a short sleep if every range was busy, or after rdb-key-save-delay (hidden, as in Redis:
+// microseconds per key, to watch a save in progress) times the keys serialized; the actor answers
+// status requests between rounds.
+void step_round(self_ptr self) {
+  auto& st = self->state;
+  int64_t delay = std::max<int64_t>(0, st.srv->cfg->get_int("rdb-key-save-delay"));
+  uint64_t new_keys = 0;
+  bool stepped = false;
+  for (size_t i = 0; i < st.doors.size(); ++i) {
+    if (st.range_done[i])
+      continue;
+    // A delayed save goes a slot at a time; otherwise a step is a few dozen keys, 16 KB or so:
+    // about 100 us in which a client of the range waits for its door (less: it asks for it back).
+    auto step = delay > 0 ? step_snapshot_directly(*st.doors[i], st.status.id, 1, 1)
+                          : step_snapshot_directly(*st.doors[i], st.status.id, 32, 16 * 1024);
+    if (step.what == snapshot_step::outcome::busy) {
+      ++st.status.busy;
+      continue;
+    }
+    if (step.what == snapshot_step::outcome::gone) {
+      st.error = "a slot range ended during the snapshot";
+      finish(self);
+      return;
+    }
+    stepped = true;
+    new_keys += add_step(self, i, step);
+    if (step.what == snapshot_step::outcome::done) {
+      st.range_done[i] = true;
+      if (++st.status.ranges_done == st.status.ranges) {
+        finish(self);
+        return;
+      }
+    }
+  }
+  if (delay > 0 && new_keys > 0)
+    self->delayed_send(self, std::chrono::microseconds(delay * static_cast<int64_t>(new_keys)), step_atom::value);
+  else {
+    if (!stepped)
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    self->send(self, step_atom::value);
+  }
 }
 
 rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uint64_t id, save_request req,
@@ -170,6 +215,8 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
   st.status.file = path;
   st.status.ranges = static_cast<uint32_t>(srv->routing->ranges.size());
   st.status.started_ms = now_ms();
+  st.doors = srv->routing->doors;
+  st.range_done.assign(st.status.ranges, false);
   st.keys_by_range.assign(st.status.ranges, 0);
   st.total_by_range.assign(st.status.ranges, 0);
   st.dirty_by_range.assign(st.status.ranges, 0);
@@ -195,17 +242,11 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
     self->quit();
     return {
       [](locked_atom, uint32_t) {},
-      [](snapshot_chunk&) {},
       [](step_atom) {},
       [](status_atom) { return actor_status{}; },
     };
   }
-  // The compression and the writes run on this actor's own thread; at a lower priority, so that
-  // on a busy machine they wait rather than the I/O threads that serve clients (as Redis's
-  // forked child competes with the parent only through the scheduler).
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
   st.rdb->begin();
-  srv->snapshot_queued.store(0);   // (one snapshot runs at a time; nothing of an earlier one is owed)
   if (req.aof_rewrite)
     self->send(srv->aof, rewrite_atom::value, id, st.status.ranges);
   // Lock every slot_range, in order, then start the snapshot in all of them at once.
@@ -223,52 +264,20 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
       b.id = st.status.id;
       b.aof_rewrite = st.req.aof_rewrite;
       b.final = st.req.final;
-      b.snapshotter = caf::actor_cast<caf::strong_actor_ptr>(self);
       for (auto& r : ranges) {
         self->send(r, b);
         self->send(r, unlock_atom::value, keyspace::keyspace_stats{});
       }
       // Every slot_range has the begin message ahead of anything a client sends from now on.
       self->send(st.srv->node, begun_atom::value, st.status.id);
-    },
-    [=](snapshot_chunk& c) {
-      auto& st = self->state;
-      ++st.handled;
-      ++st.status.chunks;
-      st.status.last_chunk_ms = now_ms();
-      if (c.source < st.total_by_range.size()) {
-        st.status.keys_total += c.total - st.total_by_range[c.source];
-        st.total_by_range[c.source] = c.total;
-        st.srv->save_keys_total = st.status.keys_total;
-        st.dirty_by_range[c.source] = c.dirty_at_start;
-      }
-      // rdb-key-save-delay (hidden, as in Redis): microseconds per key, to watch a save in
-      // progress. Chunks wait in a backlog, each processed after the previous one's delay;
-      // the actor stays responsive meanwhile.
-      if (st.srv->cfg->get_int("rdb-key-save-delay") > 0 || st.pacing) {
-        st.backlog.push_back(std::move(c));
-        st.status.backlog = st.backlog.size();
-        if (!st.pacing) {
-          st.pacing = true;
-          self->send(self, step_atom::value);
-        }
-        return;
-      }
-      process_chunk(self, c);
+      st.stepping = true;
+      self->send(self, step_atom::value);
     },
     [=](step_atom) {
       auto& st = self->state;
       ++st.handled;
-      if (st.backlog.empty()) {
-        st.pacing = false;
-        return;
-      }
-      snapshot_chunk c = std::move(st.backlog.front());
-      st.backlog.pop_front();
-      st.status.backlog = st.backlog.size();
-      uint64_t new_keys = process_chunk(self, c);
-      int64_t d = std::max<int64_t>(0, st.srv->cfg->get_int("rdb-key-save-delay"));
-      self->delayed_send(self, std::chrono::microseconds(d * static_cast<int64_t>(new_keys)), step_atom::value);
+      if (st.stepping)
+        step_round(self);
     },
     [=](status_atom) -> actor_status {
       auto& st = self->state;
@@ -277,7 +286,7 @@ rdb_snapshotter_actor::behavior_type snapshotter(self_ptr self, server* srv, uin
                             + st.status.file + " ranges_done=" + std::to_string(st.status.ranges_done) + "/"
                             + std::to_string(st.status.ranges) + " keys=" + std::to_string(st.status.keys) + "/"
                             + std::to_string(st.status.keys_total) + " bytes=" + std::to_string(st.status.bytes)
-                            + " chunks=" + std::to_string(st.status.chunks) + " backlog=" + std::to_string(st.status.backlog)
+                            + " steps=" + std::to_string(st.status.steps) + " busy=" + std::to_string(st.status.busy)
                             + " elapsed_ms=" + std::to_string(now_ms() - st.status.started_ms);
       return make_status(self, st.actor_name, "rdb_snapshotter", st.handled, summary, st.status);
     },

@@ -91,8 +91,6 @@ struct server {
   std::atomic<uint64_t> aof_rewrite_failures{0};          // consecutive
   std::atomic<int64_t> bgsave_started_ms{0}, aof_rewrite_started_ms{0};
   std::atomic<uint64_t> save_keys_processed{0}, save_keys_total{0};   // the running snapshot's
-  // Bytes of snapshot records sent by the slot_ranges and not yet taken in by their snapshotter.
-  std::atomic<int64_t> snapshot_queued{0};
   std::atomic<uint64_t> aof_current_size{0}, aof_base_size{0};       // bytes on disk
   std::atomic<uint64_t> loaded_keys{0}, loaded_keys_expired{0};     // by the last load
   std::atomic<bool> aof_rewrite_scheduled{false};
@@ -168,13 +166,6 @@ struct server {
     uint64_t n = 0;
     for (auto& c : per_loop)
       n += (c.*field).load(std::memory_order_relaxed);
-    return n;
-  }
-  // Bytes read from clients so far, on the loops that run (their share of `per_loop`).
-  uint64_t client_input() const {
-    uint64_t n = 0;
-    for (size_t i = 0; i < loops.size() && i < per_loop.size(); ++i)
-      n += per_loop[i].net_input.load(std::memory_order_relaxed);
     return n;
   }
   // INFO's instantaneous_ops_per_sec, _input_kbps and _output_kbps (per second), sampled by the node.

@@ -130,30 +130,25 @@ struct slot_range_state {
   bool aof_always = false;
   std::chrono::microseconds gather_time{1000};
   bool gather_scheduled = false;
-  // Its timers, on its own loop (nullptr: CAF's delayed_send): gathering (gather_atom) and
-  // snapshot steps (step_atom). Never freed: the loop may still hold them (an epoll round already
-  // in hand) when a range ends, which it does only as the process does; they hold it weakly.
+  // Its timer for gathering (gather_atom), on its own loop (nullptr: CAF's delayed_send). Never
+  // freed: the loop may still hold it (an epoll round already in hand) when a range ends, which it
+  // does only as the process does; it holds the range weakly.
   loop_timer* gather_timer = nullptr;
-  loop_timer* step_timer = nullptr;
   uint64_t held_sends = 0;   // effects sent with a reply to hold (appendfsync always)
   uint64_t aof_sends = 0;    // messages to the aof_writer
-  // A snapshot in progress: serialized a chunk at a time after each batch, or when idle.
+  // A snapshot in progress: the rdb_snapshotter serializes it a step at a time on its own thread,
+  // through the door while the range is idle (step_snapshot_directly); the range's own writes
+  // serialize what they are about to change first (events->snapshot).
   std::unique_ptr<persistence::slot_range_snapshot> snapshot;
   uint64_t snapshot_id = 0;
   uint64_t dirty_at_snapshot = 0;
   std::set<std::pair<int, std::string>> held_for_pollers;   // ready keys an earlier poller waits on
   std::vector<std::pair<int, std::string>> claimed_skipped;   // keys a blocking command left to a poller
-  rdb_snapshotter_actor snapshotter;
-  bool step_scheduled = false;
-  uint64_t snapshot_steps = 0;
-  uint64_t input_at_step = 0;   // server::client_input() at the last step
-  uint64_t snapshot_pauses = 0; // steps followed by a pause (clients sent something meanwhile)
+  uint64_t snapshot_steps = 0;   // steps the snapshotter took in this range, over every snapshot
+  uint64_t snapshot_stops = 0;   // of those, cut short because the range wanted its door back
 };
 
 using self_ptr = caf::stateful_actor<slot_range_state, slot_range_broker>*;
-
-// Snapshot records queued for the snapshotter past which steps pause even on a quiet loop.
-constexpr int64_t snapshot_backlog_limit = 16 << 20;
 
 // Gathered AOF effects go to the aof_writer at once when they reach this size.
 constexpr size_t gather_limit = 64 * 1024;
@@ -351,55 +346,6 @@ void serve_ready(self_ptr self) {
   }
 }
 
-// Serializes the next chunk of a snapshot in progress and sends it to the snapshotter.
-void snapshot_step(self_ptr self) {
-  auto& st = self->state;
-  if (!st.snapshot)
-    return;
-  // A step stays short (a few hundred microseconds): the I/O thread it runs on serves connections
-  // too, and every slot_range of the node takes its steps on it.
-  ++st.snapshot_steps;
-  auto began = std::chrono::steady_clock::now();
-  bool more = st.snapshot->step(200, 128 * 1024);
-  auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began);
-  snapshot_chunk c;
-  c.id = st.snapshot_id;
-  c.source = st.index;
-  int64_t queued = 0;
-  for (auto& [db, bytes] : st.snapshot->take()) {
-    queued += static_cast<int64_t>(bytes.size());
-    c.records.emplace_back(db, std::move(bytes));
-  }
-  int64_t backlog = st.srv->snapshot_queued.fetch_add(queued, std::memory_order_relaxed) + queued;
-  c.done = !more;
-  c.keys = st.snapshot->keys();
-  c.total = st.snapshot->total();
-  c.dirty_at_start = st.dirty_at_snapshot;
-  self->send(st.snapshotter, std::move(c));
-  if (!more) {
-    st.events->snapshot = nullptr;
-    st.snapshot.reset();
-    return;
-  }
-  if (!st.step_scheduled) {
-    // Go on after the other actors of this I/O thread had their turn: a message sent to itself
-    // would keep this broker running until its mailbox is empty, i.e. until the snapshot ends.
-    // Through a timer it arrives later, and batches that came meanwhile run first. While clients
-    // send anything, the pause is as long as the step was: the loop spends at most half its time
-    // on the snapshot, so a client's request finds it in the middle of a step at most half the
-    // time. With no client input since the last step (a SAVE, a quiet node) and the snapshotter
-    // keeping up, the next step comes in the loop's next round.
-    uint64_t input = st.srv->client_input();
-    bool quiet = input == st.input_at_step && backlog < snapshot_backlog_limit;
-    st.input_at_step = input;
-    if (!quiet)
-      ++st.snapshot_pauses;
-    st.step_scheduled = true;
-    set_off(self, st.step_timer, quiet ? std::chrono::microseconds(1) : took, st.snapshot_id, step_atom::value,
-            st.snapshot_id);
-  }
-}
-
 // Runs a batch. True with `r` filled if its reply can go to the connection now; false if it leaves
 // later (a blocking command parked, or appendfsync always holding it until fsynced).
 bool execute_batch(self_ptr self, command_batch& b, const std::string_view* args, const connection_actor& sender,
@@ -491,7 +437,6 @@ void start_snapshot(self_ptr self, snapshot_begin& b) {
   st.snapshot_id = b.id;
   if (b.final)
     st.srv->write_fence.store(true);
-  st.snapshotter = caf::actor_cast<rdb_snapshotter_actor>(b.snapshotter);
   st.events->snapshot = st.snapshot.get();
   if (b.aof_rewrite) {
     // From here on, this range's effects also belong to the rewritten AOF: the marker takes its
@@ -502,10 +447,6 @@ void start_snapshot(self_ptr self, snapshot_begin& b) {
   } else {
     // rdb_changes_since_last_save counts from the snapshot's start once the save succeeded.
     st.dirty_at_snapshot = st.stats.dirty;
-  }
-  if (!st.step_scheduled) {
-    st.step_scheduled = true;
-    self->send(self, step_atom::value, st.snapshot_id);
   }
 }
 
@@ -576,8 +517,7 @@ actor_status status_of(self_ptr self) {
   s.watched_keys = st.events->watches.watched_keys();
   s.snapshot_id = st.snapshot ? st.snapshot_id : 0;
   s.snapshot_steps = st.snapshot_steps;
-  s.snapshot_pauses = st.snapshot_pauses;
-  s.step_timer_fired = st.step_timer ? st.step_timer->fired() : 0;
+  s.snapshot_stops = st.snapshot_stops;
   s.stats = st.stats;
   std::string summary = "slots=" + std::to_string(st.first) + "-" + std::to_string(st.last)
                         + " loop=" + std::to_string(st.loop)
@@ -586,11 +526,9 @@ actor_status status_of(self_ptr self) {
                         + " direct_other_loop=" + std::to_string(st.direct_other)
                         + " door_waits=" + std::to_string(s.door_waits)
                         + " commands=" + std::to_string(st.commands) + " locked=" + (st.locked ? "yes" : "no")
-                        + " snapshot_steps=" + std::to_string(st.snapshot_steps) + " snapshot_pauses="
-                        + std::to_string(st.snapshot_pauses)
-                        + (st.snapshot ? " snapshot=" + std::to_string(st.snapshot_id) + " step_scheduled="
-                                             + (st.step_scheduled ? "yes" : "no")
-                                       : "")
+                        + " snapshot_steps=" + std::to_string(st.snapshot_steps) + " snapshot_stops="
+                        + std::to_string(st.snapshot_stops)
+                        + (st.snapshot ? " snapshot=" + std::to_string(st.snapshot_id) : "")
                         + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) + " gather_timer="
                                                      + (st.gather_timer ? "loop:" + std::to_string(st.gather_timer->fired())
                                                                         : std::string("clock"))
@@ -650,15 +588,6 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
   st.gather_timer = loop_timer::create(self->system().middleman(), [me](uint64_t) {
     if (auto range = me.lock())
       caf::anon_send(caf::actor_cast<slot_range_actor>(range), gather_atom::value);
-  }).release();
-  // A step's message is posted to the loop's next round rather than sent at once: a batch whose
-  // socket was ready in the same round as the timer still finds the range idle and runs first.
-  auto* loop = &self->system().middleman().backend();
-  st.step_timer = loop_timer::create(self->system().middleman(), [me, loop](uint64_t snapshot_id) {
-    loop->post([me, snapshot_id] {
-      if (auto range = me.lock())
-        caf::anon_send(caf::actor_cast<slot_range_actor>(range), step_atom::value, snapshot_id);
-    });
   }).release();
   st.expire_cursors.resize(static_cast<size_t>(srv->data->count()));
   srv->directory.add(st.actor_name, "slot_range", caf::actor_cast<status_handle>(self));
@@ -802,17 +731,6 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       // ahead of whatever queued up meanwhile (the snapshot's point in time).
       start_snapshot(self, b);
     },
-    [=](step_atom, uint64_t id) {
-      auto& st = self->state;
-      ++st.handled;
-      st.step_scheduled = false;
-      if (st.snapshot && id == st.snapshot_id && !st.locked)
-        snapshot_step(self);
-      else if (st.snapshot && st.locked && !st.step_scheduled) {
-        st.step_scheduled = true; // resumes after the lock holder is done
-        set_off(self, st.step_timer, std::chrono::milliseconds(1), st.snapshot_id, step_atom::value, st.snapshot_id);
-      }
-    },
     [=](gather_atom) {
       auto& st = self->state;
       ++st.handled;
@@ -879,6 +797,40 @@ direct_result run_batch_directly(slot_range_door& door, command_batch& b, const 
   if (!own_loop)
     ++st.direct_other;
   return execute_batch(self, b, args, sender, r) ? direct_result::ready : direct_result::later;
+}
+
+snapshot_step step_snapshot_directly(slot_range_door& door, uint64_t id, size_t min_keys, uint64_t max_bytes) {
+  snapshot_step out;
+  if (door.wanted.load(std::memory_order_relaxed) || !door.try_take())
+    return out;   // the range runs or waits to, or a connection is inside
+  struct give_back {
+    slot_range_door& door;
+    ~give_back() { door.give_back(); }
+  } leave{door};
+  auto self = static_cast<self_ptr>(door.range.load(std::memory_order_relaxed));
+  if (self == nullptr) {
+    out.what = snapshot_step::outcome::gone;
+    return out;
+  }
+  auto& st = self->state;
+  // Locked: the lock holder may be touching the keys from its own thread. Another id: the range
+  // has not had the snapshot's begin yet.
+  if (st.locked || !st.snapshot || st.snapshot_id != id)
+    return out;
+  ++st.snapshot_steps;
+  bool more = st.snapshot->step(min_keys, max_bytes, &door.wanted);
+  if (more && door.wanted.load(std::memory_order_relaxed))
+    ++st.snapshot_stops;
+  out.records = st.snapshot->take();
+  out.keys = st.snapshot->keys();
+  out.total = st.snapshot->total();
+  out.dirty_at_start = st.dirty_at_snapshot;
+  out.what = more ? snapshot_step::outcome::stepped : snapshot_step::outcome::done;
+  if (!more) {
+    st.events->snapshot = nullptr;
+    st.snapshot.reset();
+  }
+  return out;
 }
 
 } // namespace troupe::actors

@@ -91,11 +91,13 @@ void slot_range_snapshot::advance() {
   }
 }
 
-bool slot_range_snapshot::step(size_t min_keys, uint64_t max_bytes) {
+bool slot_range_snapshot::step(size_t min_keys, uint64_t max_bytes, const std::atomic<bool>* stop) {
   uint64_t target = keys_ + min_keys;
   uint64_t byte_target = max_bytes > UINT64_MAX - bytes_ ? UINT64_MAX : bytes_ + max_bytes;
   advance();
-  while (!done_ && keys_ < target && bytes_ < byte_target) {
+  for (bool first = true; !done_ && keys_ < target && bytes_ < byte_target; first = false) {
+    if (!first && stop != nullptr && stop->load(std::memory_order_relaxed))
+      break;
     serialize_slot(cur_db_, cur_slot_);
     ++cur_slot_;
     advance();

@@ -1,10 +1,11 @@
 // A point-in-time copy of one slot_range's keys (its slots, in every database), taken without
-// fork(): the slot_range serializes a few slots at a time between batches (step), and a key about
+// fork(): it is serialized a few slots at a time between the range's batches (step), and a key about
 // to change before its slot's turn is serialized first (before_write: copy on write); keys
 // created after the start are left out. The records (RDB key records, per database) go to
 // whoever writes the file.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -26,8 +27,9 @@ public:
   void before_write_all(int db) override;
 
   // Serializes whole slots until at least `min_keys` more keys or `max_bytes` more bytes are out
-  // (or all is done). Returns false once everything is serialized.
-  bool step(size_t min_keys, uint64_t max_bytes = UINT64_MAX);
+  // (or all is done), or, after the first slot, until `*stop` is raised (another thread wants the
+  // data back). Returns false once everything is serialized.
+  bool step(size_t min_keys, uint64_t max_bytes = UINT64_MAX, const std::atomic<bool>* stop = nullptr);
   bool done() const { return done_; }
   // Key records produced since the last call, per database, in order.
   std::vector<std::pair<int, std::string>> take();

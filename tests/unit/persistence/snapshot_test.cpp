@@ -85,6 +85,28 @@ BOOST_AUTO_TEST_CASE(a_step_keeps_to_its_budgets) {
   BOOST_CHECK_LT(s.keys() - k, 500u);
 }
 
+BOOST_AUTO_TEST_CASE(a_raised_stop_flag_ends_a_step_after_its_first_slot) {
+  ks::dataset d(16);
+  fill(d, 20000);
+  auto before = ptest::canon_of(d);
+  slot_range_snapshot s(d, 0, 16383, {});
+  std::atomic<bool> stop{true};
+  std::vector<std::pair<int, std::string>> all;
+  // Raised: one slot per step (a slot holds about 20000 / 3 / 16384 keys here), however large the
+  // budget: 50 steps bring a few dozen keys, not all of them.
+  for (int i = 0; i < 50; ++i)
+    BOOST_REQUIRE(s.step(1000000, UINT64_MAX, &stop));
+  BOOST_CHECK_GE(s.keys(), 1u);
+  BOOST_CHECK_LT(s.keys(), 300u);
+  append(all, s);
+  // Lowered: the budget rules again, and the steps taken one slot at a time lost nothing.
+  stop = false;
+  BOOST_CHECK(!s.step(1000000, UINT64_MAX, &stop));
+  append(all, s);
+  BOOST_CHECK_EQUAL(s.keys(), 20000u);
+  BOOST_CHECK(reload(all) == before);
+}
+
 BOOST_AUTO_TEST_CASE(writes_between_steps_do_not_change_the_snapshot) {
   ks::dataset d(16);
   fill(d, 3000);
