@@ -367,6 +367,7 @@ void config_resetstat(connection_ptr self, const args_t&, resp_writer& w) {
     c.net_output = 0;
     c.error_replies = 0;
   }
+  st.srv->errors.reset();
   st.srv->total_connections = 0;
   st.srv->rejected_connections = 0;
   w.ok();

@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "keyspace/context.hpp"
 #include "keyspace/database.hpp"
+#include "keyspace/error_stats.hpp"
 #include "keyspace/key_events.hpp"
 #include "keyspace/session.hpp"
 #include "protocol/cluster_routing.hpp"
@@ -162,6 +163,7 @@ struct server {
     std::atomic<uint64_t> error_replies{0};
   };
   std::array<loop_counters, 128> per_loop;   // io-threads is at most 128
+  keyspace::error_stats errors;              // INFO errorstats, counted where error_replies are
   uint64_t sum(std::atomic<uint64_t> loop_counters::*field) const {
     uint64_t n = 0;
     for (auto& c : per_loop)

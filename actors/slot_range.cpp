@@ -398,8 +398,10 @@ bool execute_batch(self_ptr self, command_batch& b, const std::string_view* args
       parked = true;
       continue;
     }
-    if (r.out.size() > reply_at && r.out[reply_at] == '-')
-      ++st.stats.error_replies;   // (INFO total_error_replies)
+    if (r.out.size() > reply_at && r.out[reply_at] == '-') {
+      ++st.stats.error_replies;   // (INFO total_error_replies and errorstats)
+      st.srv->errors.count(std::string_view(r.out).substr(reply_at));
+    }
     r.ends.push_back(static_cast<uint32_t>(r.out.size()));
     // Clients blocked on a key this command filled are served before the next command runs, as
     // Redis serves them after each command (a pipelined RPUSH a; RPUSH b: the first wakes them).

@@ -154,6 +154,7 @@ keyspace::info_figures collect_info(server& srv, const std::vector<slot_range_re
   f.net_output = srv.sum(&server::loop_counters::net_output);
   f.rejected_connections = srv.rejected_connections.load();
   f.total_error_replies = srv.sum(&server::loop_counters::error_replies);
+  f.errorstats = srv.errors.counts();
   f.replid = srv.run_id;
   rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) == 0) {

@@ -315,8 +315,11 @@ std::string render_info(const info_figures& f, const std::vector<std::string_vie
   }
   if (want.count("modules"))
     w.begin("Modules");
-  if (want.count("errorstats"))
+  if (want.count("errorstats")) {
     w.begin("Errorstats");
+    for (auto& [code, n] : f.errorstats)
+      w.field(("errorstat_" + code).c_str(), "count=" + std::to_string(n));
+  }
   if (want.count("cluster")) {
     w.begin("Cluster");
     w.field("cluster_enabled", f.cluster_enabled ? 1 : 0);

@@ -74,6 +74,8 @@ struct info_figures {
   uint64_t total_connections = 0, total_commands = 0, net_input = 0, net_output = 0, rejected_connections = 0,
            expired_keys = 0, keyspace_hits = 0, keyspace_misses = 0, total_error_replies = 0,
            expire_cycles = 0;
+  // Errorstats: (code, count), in byte order of the codes
+  std::vector<std::pair<std::string, uint64_t>> errorstats;
   // Replication
   std::string replid;
   // CPU (seconds)

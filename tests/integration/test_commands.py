@@ -180,24 +180,29 @@ class Commands(unittest.TestCase):
 
     def test_error_replies_counted_as_redis_counts_them(self):
         # Errors from the slot ranges (WRONGTYPE, not an integer) count as well as those the
-        # connection answers itself (unknown command, arity): the same total as redis-server's.
+        # connection answers itself (unknown command, arity, CONFIG SET, EXEC without MULTI,
+        # EXECABORT): the same total and the same INFO errorstats as redis-server's.
         script = [("RPUSH", "l", "a"), ("GET", "l"), ("INCR", "l"), ("SET", "s", "x"), ("INCR", "s"),
-                  ("NOSUCHCMD",), ("GET",), ("LPUSH", "s", "y")]
+                  ("NOSUCHCMD",), ("GET",), ("LPUSH", "s", "y"), ("CONFIG", "SET", "maxmemory", "lots"),
+                  ("EXEC",), ("MULTI",), ("NOSUCHCMD",), ("EXEC",)]
 
         def errors(s):
             raw = Raw(s.port)
             raw.call("CONFIG", "RESETSTAT")
             for c in script:
                 raw.call(*c)
-            n = [l for l in raw.call("INFO", "stats").decode().split("\r\n") if l.startswith("total_error_replies:")]
+            lines = raw.call("INFO", "everything").decode().split("\r\n")
+            raw.call("CONFIG", "RESETSTAT")
+            after = [l for l in raw.call("INFO", "errorstats").decode().split("\r\n") if l.startswith(("#", "errorstat_"))]
             raw.close()
-            return n
+            return [l for l in lines if l.startswith(("total_error_replies:", "errorstat_"))], after
 
         with Server(binary=REDIS) as theirs:
             expected = errors(theirs)
         self.r.flushall()
         self.assertEqual(errors(self.server), expected)
-        self.assertEqual(expected, ["total_error_replies:6"])
+        self.assertEqual(expected, (["total_error_replies:10", "errorstat_ERR:count=6", "errorstat_EXECABORT:count=1",
+                                     "errorstat_WRONGTYPE:count=3"], ["# Errorstats"]))
 
     def test_info_memory_comes_from_jemalloc(self):
         # troupe-server allocates with jemalloc, as Redis does: INFO names it the way Redis does,
