@@ -280,6 +280,10 @@ int main(int argc, char** argv) {
       }
       srv.cluster = *c;
     }
+    // Loading before listening: the first client gets -LOADING, never the empty dataset (nor can a
+    // write reach it before the AOF has been read and its writer started).
+    srv.used_memory_startup = actors::used_memory();
+    actors::start_loading(sys, srv);
     auto l = actors::spawn_listener(mm, srv, cfg.get_string("bind"), static_cast<uint16_t>(port));
     if (!l) {
       config::log_warning("Warning: " + sys.render(l.error()));
@@ -298,8 +302,6 @@ int main(int argc, char** argv) {
       }
       bus = *b;
     }
-    srv.used_memory_startup = actors::used_memory();
-    actors::start_loading(sys, srv);
     config::log_notice("Ready to accept connections");
 
     // Wait for the end: the node writes 'S' once a SHUTDOWN (saving first when configured) is

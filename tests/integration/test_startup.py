@@ -174,6 +174,34 @@ class Startup(unittest.TestCase):
             finally:
                 s.stop()
 
+    def test_the_first_connection_never_sees_the_data_before_it_is_loaded(self):
+        # A client connecting the moment the port opens gets -LOADING or the loaded data, never an
+        # empty node: the server is loading before it listens (it used to start loading just after,
+        # and a DBSIZE or a write could slip in between).
+        s = Server("--appendonly", "yes").start()
+        try:
+            s.client().mset({f"k{i}": i for i in range(2000)})
+        finally:
+            s.stop()
+        for attempt in range(25):
+            s = Server("--appendonly", "yes", keep_dir=s.dir).start(wait=False)
+            try:
+                reply = b""
+                deadline = time.time() + 20
+                while time.time() < deadline and not reply:
+                    try:
+                        raw = Raw(s.port)
+                    except OSError:
+                        continue   # (as fast as it goes: the moment the port opens is the point)
+                    try:
+                        reply = raw.call("DBSIZE")
+                    except ConnectionResetError:
+                        pass
+                    raw.close()
+                self.assertTrue(reply.startswith(b"-LOADING") or reply == b":2000\r\n", f"start {attempt}: {reply!r}")
+            finally:
+                s.stop()
+
     def test_harness_moves_off_a_port_another_server_took(self):
         # Two tests running at once can be handed the same free port: the harness must not drive
         # the other test's server (it checks INFO's process_id) but start its own on a new port.
