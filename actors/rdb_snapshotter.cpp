@@ -169,10 +169,10 @@ void step_round(self_ptr self) {
   for (size_t i = 0; i < st.doors.size(); ++i) {
     if (st.range_done[i])
       continue;
-    // A delayed save goes a slot at a time; otherwise a step is a few dozen keys, 16 KB or so:
-    // about 100 us in which a client of the range waits for its door (less: it asks for it back).
+    // A delayed save goes a slot at a time; otherwise a step is 16 keys or 8 KB or so:
+    // about 50 us in which a client of the range waits for its door (less: it asks for it back).
     auto step = delay > 0 ? step_snapshot_directly(*st.doors[i], st.status.id, 1, 1)
-                          : step_snapshot_directly(*st.doors[i], st.status.id, 32, 16 * 1024);
+                          : step_snapshot_directly(*st.doors[i], st.status.id, 16, 8 * 1024);
     if (step.what == snapshot_step::outcome::busy) {
       ++st.status.busy;
       continue;

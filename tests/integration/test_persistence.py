@@ -660,7 +660,7 @@ class Rdb(unittest.TestCase):
                 p.set(f"step:{i}", i)
             p.execute()
             self.assertTrue(r.save())
-            # Steps of 32 keys or a little more (whole slots): hundreds of them, not a few big ones.
+            # Steps of 16 keys or a little more (whole slots): hundreds of them, not a few big ones.
             self.assertGreaterEqual(steps(), 20000 // 64)
             # A slow BGSAVE: the snapshotter shows its steps while clients are served and write.
             r.config_set("rdb-key-save-delay", 100)
