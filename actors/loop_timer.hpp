@@ -1,9 +1,10 @@
 // loop_timer: a one-shot timer that lives on an I/O loop, as a timerfd in the loop's own epoll set.
 // When it expires, the loop calls its callback on the loop's own thread; a slot range uses it to send
-// itself a message (gather_atom, step_atom), which then never leaves the loop's thread. CAF's own
-// timers (delayed_send) go through CAF's clock thread: each costs that thread two wake-ups and a
-// write to the loop's wake-up pipe, which at one timer per millisecond (aof-gather-usec) was 6% of
-// the process's CPU, and during a BGSAVE (a timer per snapshot step) 15% of a core. While the loop
+// itself a message (gather_atom), which then never leaves the loop's thread. CAF's own timers
+// (delayed_send) go through CAF's clock thread: each costs that thread two wake-ups and a write to
+// the loop's wake-up pipe, which at one timer per millisecond (aof-gather-usec) was 6% of the
+// process's CPU (and, when snapshot steps still ran on the loops, 15% of a core during a BGSAVE,
+// at a timer per step). While the loop
 // is busy, an expired timerfd is one more event in an epoll_wait that returns anyway.
 #pragma once
 
