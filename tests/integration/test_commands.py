@@ -181,10 +181,12 @@ class Commands(unittest.TestCase):
     def test_error_replies_counted_as_redis_counts_them(self):
         # Errors from the slot ranges (WRONGTYPE, not an integer) count as well as those the
         # connection answers itself (unknown command, arity, CONFIG SET, EXEC without MULTI,
-        # EXECABORT): the same total and the same INFO errorstats as redis-server's.
+        # EXECABORT) and those of commands inside EXEC: the same total and the same INFO errorstats
+        # as redis-server's.
         script = [("RPUSH", "l", "a"), ("GET", "l"), ("INCR", "l"), ("SET", "s", "x"), ("INCR", "s"),
                   ("NOSUCHCMD",), ("GET",), ("LPUSH", "s", "y"), ("CONFIG", "SET", "maxmemory", "lots"),
-                  ("EXEC",), ("MULTI",), ("NOSUCHCMD",), ("EXEC",)]
+                  ("EXEC",), ("MULTI",), ("NOSUCHCMD",), ("EXEC",),
+                  ("MULTI",), ("INCR", "s"), ("LPUSH", "s", "y"), ("GET", "l"), ("EXEC",)]
 
         def errors(s):
             raw = Raw(s.port)
@@ -201,8 +203,8 @@ class Commands(unittest.TestCase):
             expected = errors(theirs)
         self.r.flushall()
         self.assertEqual(errors(self.server), expected)
-        self.assertEqual(expected, (["total_error_replies:10", "errorstat_ERR:count=6", "errorstat_EXECABORT:count=1",
-                                     "errorstat_WRONGTYPE:count=3"], ["# Errorstats"]))
+        self.assertEqual(expected, (["total_error_replies:13", "errorstat_ERR:count=7", "errorstat_EXECABORT:count=1",
+                                     "errorstat_WRONGTYPE:count=5"], ["# Errorstats"]))
 
     def test_info_memory_comes_from_jemalloc(self):
         # troupe-server allocates with jemalloc, as Redis does: INFO names it the way Redis does,
