@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <set>
 
 #include <caf/all.hpp>
@@ -63,7 +64,24 @@ struct aof_state {
   int stall_ticks = 0;
 };
 
-using self_ptr = aof_writer_actor::stateful_pointer<aof_state>;
+// The writer's actor: each of its runs holds the door (server::aof_direct) that a loop takes to
+// append and fsync a round's held replies itself (append_held_directly).
+class aof_writer_base : public aof_writer_actor::base {
+public:
+  using super = aof_writer_actor::base;
+  using super::super;
+
+  resume_result resume(caf::execution_unit* eu, size_t max_throughput) override {
+    if (door_ == nullptr)   // the first run (its initialization sets the door)
+      return super::resume(eu, max_throughput);
+    std::lock_guard<std::mutex> hold(door_->m);
+    return super::resume(eu, max_throughput);
+  }
+
+  aof_door* door_ = nullptr;
+};
+
+using self_ptr = caf::stateful_actor<aof_state, aof_writer_base>*;
 
 // Clients see Redis's text ("MISCONF Errors writing to the AOF file: No space left on device");
 // the log also says which call failed.
@@ -328,7 +346,15 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
     st.writer->prepend_raw(seal); // closes the frame a previous run left open
   refresh(self);
   srv->directory.add("aof_writer", "aof_writer", caf::actor_cast<status_handle>(self));
-  self->attach_functor([srv] { srv->directory.remove("aof_writer"); });
+  {
+    std::lock_guard<std::mutex> hold(srv->aof_direct.m);
+    srv->aof_direct.writer.store(self, std::memory_order_release);
+  }
+  self->door_ = &srv->aof_direct;
+  self->attach_functor([srv] {
+    srv->aof_direct.writer.store(nullptr, std::memory_order_release);   // (in a run: the door is held)
+    srv->directory.remove("aof_writer");
+  });
   self->delayed_send(self, std::chrono::seconds(1), everysec_atom::value);
   return {
     [=](aof_effects& e) {
@@ -365,6 +391,12 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
         write_out(self); // retry after an error
       if (st.policy != "no")
         fsync_now(self);
+      // Replies a loop's range appended here without a sync, the range that was to sync for them
+      // gone (only as the process ends): released with a sync now rather than never.
+      if (!st.pending.empty() && !st.sync_scheduled) {
+        st.sync_scheduled = true;
+        self->send(self, sync_atom::value);
+      }
       // Every number taken reaches this actor within aof-gather-usec (at most 10 s). One missing
       // for much longer is a bug: say so, and go on past it rather than stop appending.
       if (st.order.waiting() > 0 && st.order.next() == st.stall_next) {
@@ -441,13 +473,47 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
                             + " compression=" + ratio + " fsyncs=" + std::to_string(s.fsyncs)
                             + " fsync_lag_ms=" + std::to_string(s.fsync_lag_ms) + " messages=" + std::to_string(s.messages)
                             + " batches=" + std::to_string(s.batches) + " reordered=" + std::to_string(s.reordered)
-                            + " waiting=" + std::to_string(s.waiting);
+                            + " waiting=" + std::to_string(s.waiting)
+                            + (s.fsync_policy == "always" ? " direct_rounds=" + std::to_string(s.direct_rounds) : "");
       return make_status(self, "aof_writer", "aof_writer", st.handled, summary, s);
     },
   };
 }
 
 } // namespace
+
+bool append_held_directly(server& srv, std::vector<aof_effects>& held, bool sync) {
+  std::unique_lock<std::mutex> hold(srv.aof_direct.m, std::try_to_lock);
+  if (!hold.owns_lock())
+    return false;   // the writer runs, or another loop is inside
+  auto self = static_cast<self_ptr>(srv.aof_direct.writer.load(std::memory_order_acquire));
+  if (self == nullptr)
+    return false;
+  auto& st = self->state;
+  // Only while it is idle: a blocked mailbox is an empty one its thread waits on, so nothing sent
+  // to it before (a rewrite's start, a sync it scheduled) is passed over. Never in a rewrite (its
+  // switch is the writer's to make) or after the final flush.
+  if (!self->mailbox().blocked() || st.closed || st.sync_scheduled || st.tail || st.switch_promise.pending())
+    return false;
+  ++st.handled;
+  refresh(self);
+  for (auto& e : held) {
+    ++st.status.messages;
+    take_in(self, e);
+  }
+  held.clear();
+  ++st.status.direct_rounds;
+  if (!sync)
+    return true;   // another range of the loop flushes after this one, and syncs for both
+  // As sync_atom's handler does: one write and one fsync for the round, then the replies go back
+  // (to connections of this loop: posted to it, no wake-up).
+  st.writer->flush();
+  bool ok = write_out(self);
+  if (ok && st.policy == "always")
+    ok = fsync_now(self);
+  release(self, ok, st.status.last_error);
+  return true;
+}
 
 caf::expected<aof_writer_actor> spawn_aof_writer(caf::actor_system& sys, server& srv, const std::string& path,
                                                  const std::string& seal) {
