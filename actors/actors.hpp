@@ -34,11 +34,11 @@ struct snapshot_step {
 };
 snapshot_step step_snapshot_directly(slot_range_door& door, uint64_t id, size_t min_keys, uint64_t max_bytes);
 
-// appendfsync always: appends a loop round's held batches (`held`, emptied) on this thread and, with
-// `sync`, writes and fsyncs everything appended so far, releasing the replies, if the aof_writer is
-// idle (its door free, nothing in its mailbox, no rewrite under way); false, leaving `held` as it
-// is, otherwise (send them to it).
-bool append_held_directly(server& srv, std::vector<aof_effects>& held, bool sync);
+// appendfsync always, one I/O loop: the held writes of the loop's round (server::aof_direct.held),
+// appended, written and fsynced on this thread (the loop's) and their replies handed to their
+// connections if the aof_writer is idle; otherwise sent to it as messages.
+void flush_held_round(server& srv);
+
 // Binds every address of `bind` (Redis's syntax) on `port`; `what` names the socket in errors.
 caf::expected<std::vector<caf::io::doorman_ptr>> bind_all(caf::io::middleman& mm, const std::string& bind,
                                                          uint16_t port, const std::string& what);

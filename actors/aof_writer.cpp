@@ -147,7 +147,10 @@ bool fsync_now(self_ptr self) {
   return true;
 }
 
-void release(self_ptr self, bool ok, const std::string& error) {
+// Sends the replies waiting for the disk to their connections, or (not `ok`) an error in place of
+// each: through each loop's first slot range (one message per loop), or, from a loop's own thread
+// (`direct`), to each connection (posted to the loop, no wake-up, nothing in a range's mailbox).
+void release(self_ptr self, bool ok, const std::string& error, bool direct = false) {
   auto& st = self->state;
   std::vector<released_replies> per_loop(st.srv->loops.size());
   for (auto& h : st.pending) {
@@ -162,6 +165,10 @@ void release(self_ptr self, bool ok, const std::string& error) {
         w.error("MISCONF Errors writing to the AOF file: " + error);
         h.reply.ends.push_back(static_cast<uint32_t>(h.reply.out.size()));
       }
+    }
+    if (direct) {
+      self->send(h.conn, std::move(h.reply));
+      continue;
     }
     auto& to = per_loop[st.srv->loop_of(h.conn.node())];
     to.conns.push_back(caf::actor_cast<caf::strong_actor_ptr>(h.conn));
@@ -391,12 +398,6 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
         write_out(self); // retry after an error
       if (st.policy != "no")
         fsync_now(self);
-      // Replies a loop's range appended here without a sync, the range that was to sync for them
-      // gone (only as the process ends): released with a sync now rather than never.
-      if (!st.pending.empty() && !st.sync_scheduled) {
-        st.sync_scheduled = true;
-        self->send(self, sync_atom::value);
-      }
       // Every number taken reaches this actor within aof-gather-usec (at most 10 s). One missing
       // for much longer is a bug: say so, and go on past it rather than stop appending.
       if (st.order.waiting() > 0 && st.order.next() == st.stall_next) {
@@ -464,6 +465,7 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       ++st.handled;
       auto s = st.status;
       s.waiting = st.order.waiting();
+      s.held_rounds = srv->aof_direct.rounds.load(std::memory_order_relaxed);
       s.fsync_lag_ms = st.dirty ? now_ms() - st.dirty_since : 0;
       s.compression_ratio = s.bytes_written ? static_cast<double>(s.bytes_appended) / static_cast<double>(s.bytes_written) : 0;
       char ratio[32];
@@ -474,7 +476,8 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
                             + " fsync_lag_ms=" + std::to_string(s.fsync_lag_ms) + " messages=" + std::to_string(s.messages)
                             + " batches=" + std::to_string(s.batches) + " reordered=" + std::to_string(s.reordered)
                             + " waiting=" + std::to_string(s.waiting)
-                            + (s.fsync_policy == "always" ? " direct_rounds=" + std::to_string(s.direct_rounds) : "");
+                            + (s.held_rounds ? " held_rounds=" + std::to_string(s.held_rounds)
+                                                   + " direct_rounds=" + std::to_string(s.direct_rounds) : "");
       return make_status(self, "aof_writer", "aof_writer", st.handled, summary, s);
     },
   };
@@ -482,37 +485,41 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
 
 } // namespace
 
-bool append_held_directly(server& srv, std::vector<aof_effects>& held, bool sync) {
-  std::unique_lock<std::mutex> hold(srv.aof_direct.m, std::try_to_lock);
-  if (!hold.owns_lock())
-    return false;   // the writer runs, or another loop is inside
-  auto self = static_cast<self_ptr>(srv.aof_direct.writer.load(std::memory_order_acquire));
-  if (self == nullptr)
-    return false;
-  auto& st = self->state;
-  // Only while it is idle: a blocked mailbox is an empty one its thread waits on, so nothing sent
-  // to it before (a rewrite's start, a sync it scheduled) is passed over. Never in a rewrite (its
-  // switch is the writer's to make) or after the final flush.
-  if (!self->mailbox().blocked() || st.closed || st.sync_scheduled || st.tail || st.switch_promise.pending())
-    return false;
-  ++st.handled;
-  refresh(self);
-  for (auto& e : held) {
-    ++st.status.messages;
-    take_in(self, e);
+void flush_held_round(server& srv) {
+  auto& door = srv.aof_direct;
+  door.round_posted = false;
+  if (door.held.empty())
+    return;
+  door.rounds.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::unique_lock<std::mutex> hold(door.m, std::try_to_lock);
+    auto self = hold.owns_lock() ? static_cast<self_ptr>(door.writer.load(std::memory_order_acquire)) : nullptr;
+    // Only while it is idle: a blocked mailbox is an empty one its thread waits on, so nothing sent
+    // to it before (a rewrite's start, a sync it scheduled) is passed over. Never in a rewrite (its
+    // switch is the writer's to make) or after the final flush.
+    if (self != nullptr && self->mailbox().blocked() && !self->state.closed && !self->state.sync_scheduled
+        && !self->state.tail && !self->state.switch_promise.pending()) {
+      auto& st = self->state;
+      ++st.handled;
+      refresh(self);
+      for (auto& e : door.held) {
+        ++st.status.messages;
+        take_in(self, e);
+      }
+      door.held.clear();
+      ++st.status.direct_rounds;
+      // As sync_atom's handler does: one write and one fsync for the round, then the replies.
+      st.writer->flush();
+      bool ok = write_out(self);
+      if (ok && st.policy == "always")
+        ok = fsync_now(self);
+      release(self, ok, st.status.last_error, true);
+      return;
+    }
   }
-  held.clear();
-  ++st.status.direct_rounds;
-  if (!sync)
-    return true;   // another range of the loop flushes after this one, and syncs for both
-  // As sync_atom's handler does: one write and one fsync for the round, then the replies go back
-  // (to connections of this loop: posted to it, no wake-up).
-  st.writer->flush();
-  bool ok = write_out(self);
-  if (ok && st.policy == "always")
-    ok = fsync_now(self);
-  release(self, ok, st.status.last_error);
-  return true;
+  for (auto& e : door.held)
+    caf::anon_send(srv.aof, std::move(e));
+  door.held.clear();
 }
 
 caf::expected<aof_writer_actor> spawn_aof_writer(caf::actor_system& sys, server& srv, const std::string& path,

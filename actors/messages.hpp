@@ -460,8 +460,6 @@ struct slot_range_status {
   uint64_t door_waits = 0;       // its runs put off to the loop's next round: a connection was inside
   uint64_t aof_sends = 0;        // messages of effects to the aof_writer (several batches' each, gathered)
   int64_t gather_timer_fired = -1;   // expiries of its timer on the loop (loop_timer); -1: CAF's clock
-  uint64_t held_rounds = 0;      // appendfsync always: loop rounds whose held replies it flushed
-  uint64_t direct_rounds = 0;    // of those, appended and fsynced on its loop's thread (no message)
   bool locked = false;
   std::string lock_holder;
   uint64_t queued_while_locked = 0;
@@ -476,7 +474,7 @@ struct slot_range_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_range_status& x) {
   return f(caf::meta::type_name("slot_range_status"), x.index, x.loop, x.first_slot, x.last_slot, x.keys, x.expires,
-           x.batches, x.direct_batches, x.direct_other_loop, x.door_waits, x.aof_sends, x.gather_timer_fired, x.held_rounds, x.direct_rounds, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
+           x.batches, x.direct_batches, x.direct_other_loop, x.door_waits, x.aof_sends, x.gather_timer_fired, x.commands, x.locked, x.lock_holder, x.queued_while_locked, x.blocked_clients,
            x.watched_keys, x.snapshot_id, x.snapshot_steps, x.snapshot_stops, x.stats);
 }
 
@@ -576,7 +574,8 @@ struct aof_writer_status {
   uint64_t waiting = 0;             // batches waiting now
   uint64_t late = 0;                // batches that came after the watchdog went past their number
   uint64_t dropped = 0;             // messages that came after the final flush
-  uint64_t direct_rounds = 0;       // appendfsync always: rounds of a loop appended and fsynced on its thread
+  uint64_t held_rounds = 0;         // appendfsync always, one loop: loop rounds of held writes flushed
+  uint64_t direct_rounds = 0;       // of those, appended and fsynced on the loop's thread (no message)
   int64_t last_fsync_ms = 0;
   int64_t fsync_lag_ms = 0;         // age of the oldest write not yet fsynced
   double compression_ratio = 0;
@@ -586,7 +585,7 @@ struct aof_writer_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, aof_writer_status& x) {
   return f(caf::meta::type_name("aof_writer_status"), x.file, x.fsync_policy, x.bytes_written, x.bytes_appended,
-           x.commands, x.batches, x.fsyncs, x.held_replies, x.messages, x.reordered, x.waiting, x.late, x.dropped, x.direct_rounds, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
+           x.commands, x.batches, x.fsyncs, x.held_replies, x.messages, x.reordered, x.waiting, x.late, x.dropped, x.held_rounds, x.direct_rounds, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
            x.last_error);
 }
 

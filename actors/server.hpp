@@ -46,20 +46,23 @@ struct alignas(64) slot_range_door {
   void give_back() { taken.store(false, std::memory_order_release); }
 };
 
-// The aof_writer's door, for appendfsync always: the writer holds `m` for each of its runs on its
-// thread; a slot range whose batches held replies for the disk over a round of its loop takes it
-// (try_lock) and, while the writer is idle (nothing in its mailbox, no rewrite under way), appends
-// them and fsyncs on the loop's own thread, once for the round, as Redis does before its loop
-// sleeps (append_held_directly). Taken by another, the range sends them as messages. `writer` is
-// set by the writer as it starts and cleared as it ends.
-// With several slot ranges on the loop, each appends its round's batches and the last of them to
-// flush writes and fsyncs for all (`rounds_pending`: ranges with a flush posted). One loop only
-// (io-threads 1): loops would take turns at the door, each blocked in its own fsync while the other
-// waits, where the writer's thread makes one fsync for the batches of both.
+// appendfsync always on one I/O loop: the writes of a round of the loop wait here (`held`: each
+// batch's numbered effects with its held reply, pushed by the slot ranges as they settle) until a
+// function posted to the loop (`round_posted`) runs once the round's sockets are served. That takes
+// the aof_writer's door (`m`, which the writer holds for each of its runs on its thread) and, while
+// the writer is idle (nothing in its mailbox, no rewrite under way), appends them, writes and fsyncs
+// once on the loop's own thread and hands the replies to their connections (flush_held_round), as
+// Redis does before its event loop sleeps; the writer busy, they go to it as messages. Only the
+// loop's thread touches `held` and `round_posted`. With several loops each batch goes to the writer
+// at once: loops would take turns at the door, each blocked in its own fsync while the other waits,
+// where the writer's thread makes one fsync for both. `writer` is set by the writer as it starts and
+// cleared as it ends, holding `m`.
 struct aof_door {
   std::mutex m;
   std::atomic<void*> writer{nullptr};
-  std::atomic<uint32_t> rounds_pending{0};
+  std::vector<aof_effects> held;
+  bool round_posted = false;
+  std::atomic<uint64_t> rounds{0};   // rounds flushed (the writer's status shows them)
 };
 
 // Slot -> slot_range actor. Immutable once published.
@@ -90,7 +93,7 @@ struct server {
   pubsub_actor pubsub;
   cluster_actor cluster;   // cluster mode only
   aof_writer_actor aof;    // appendonly yes only
-  aof_door aof_direct;     // its door (appendfsync always)
+  aof_door aof_direct;     // the writes of a loop round waiting for its fsync (appendfsync always, one loop)
   bool aof_enabled = false;
   bool aof_always = false;           // appendfsync always at start (replies wait for the fsync)
   std::atomic<bool> loading{false};

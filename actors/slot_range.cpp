@@ -135,11 +135,6 @@ struct slot_range_state {
   // does only as the process does; it holds the range weakly.
   loop_timer* gather_timer = nullptr;
   uint64_t held_sends = 0;   // effects sent with a reply to hold (appendfsync always)
-  // appendfsync always: the held batches of the loop's round so far, appended and fsynced together
-  // once the round's sockets are served (flush_held).
-  std::vector<aof_effects> held_out;
-  bool flush_posted = false;
-  uint64_t held_rounds = 0, direct_rounds = 0;   // rounds flushed; of those, on this loop's thread
   uint64_t aof_sends = 0;    // messages to the aof_writer
   // A snapshot in progress: the rdb_snapshotter serializes it a step at a time on its own thread,
   // through the door while the range is idle (step_snapshot_directly); the range's own writes
@@ -196,53 +191,31 @@ void send_effects(self_ptr self, aof_effects e = {}) {
   self->send(st.srv->aof, std::move(e));
 }
 
-// appendfsync always: a batch whose reply waits for the disk leaves its effects (numbered, with the
-// reply) here until the loop's round ends: a function posted to the loop, run once the round's
-// sockets are served, sends the range gather_atom, so that every batch of the round shares one
-// write and one fsync, as Redis's do before its loop sleeps. (Not a message at once: with one in
-// its mailbox the range would take no more batches through its door this round.)
-void hold_for_round(self_ptr self, aof_effects e) {
+// appendfsync always: a batch whose reply waits for the disk sends its effects (numbered, with the
+// reply) to the aof_writer. On one I/O loop they wait with the other held writes of the loop's round
+// (server::aof_direct) until a function posted to the loop runs once the round's sockets are
+// served: the whole round then takes one write and one fsync (flush_held_round), as Redis's writes
+// do before its event loop sleeps.
+void hold_for_disk(self_ptr self, aof_effects e) {
   auto& st = self->state;
+  if (st.srv->loops.size() != 1) {
+    send_effects(self, std::move(e));
+    return;
+  }
   number_effects(self, 0, true);
   e.data = std::move(st.effects.data);
   e.ends = std::move(st.effects.ends);
   e.segments = std::move(st.segments);
   st.effects.clear();
   st.segments.clear();
-  st.held_out.push_back(std::move(e));
-  if (!st.flush_posted) {
-    st.flush_posted = true;
-    st.srv->aof_direct.rounds_pending.fetch_add(1, std::memory_order_relaxed);
-    auto me = caf::actor_cast<caf::weak_actor_ptr>(self);
-    self->backend().post([me] {
-      if (auto range = me.lock())
-        caf::anon_send(caf::actor_cast<slot_range_actor>(range), gather_atom::value);
-    });
+  ++st.aof_sends;
+  auto& door = st.srv->aof_direct;
+  door.held.push_back(std::move(e));
+  if (!door.round_posted) {
+    door.round_posted = true;
+    server* srv = st.srv;
+    self->backend().post([srv] { flush_held_round(*srv); });
   }
-}
-
-// The round's held batches: appended on this thread while the aof_writer is idle (written and
-// fsynced by the last of the loop's ranges to flush this round, for all of them), or sent to it
-// (one message each, its group commit) when it is not, or when there are several loops.
-void flush_held(self_ptr self) {
-  auto& st = self->state;
-  bool last = true;   // of the loop's ranges with held batches this round
-  if (st.flush_posted) {
-    st.flush_posted = false;
-    last = st.srv->aof_direct.rounds_pending.fetch_sub(1, std::memory_order_relaxed) == 1;
-  }
-  if (st.held_out.empty())
-    return;
-  ++st.held_rounds;
-  if (st.srv->loops.size() == 1 && append_held_directly(*st.srv, st.held_out, last)) {
-    ++st.direct_rounds;
-    return;
-  }
-  for (auto& e : st.held_out) {
-    ++st.aof_sends;
-    self->send(st.srv->aof, std::move(e));
-  }
-  st.held_out.clear();
 }
 
 // Sends the range `msg` in `after`: through its timer `t` on its own loop (whose callback sends
@@ -286,11 +259,12 @@ bool settle(self_ptr self, const connection_actor& conn, reply_batch& r, bool wr
   if (st.effects.empty() && !wrote_earlier)
     return true;
   ++st.held_sends;
+  number_effects(self, 0, true);
   aof_effects e;
   e.hold = true;
   e.conn = caf::actor_cast<caf::strong_actor_ptr>(conn);
   e.reply = std::move(r);
-  hold_for_round(self, std::move(e));
+  hold_for_disk(self, std::move(e));
   return false;
 }
 
@@ -563,8 +537,6 @@ actor_status status_of(self_ptr self) {
   s.direct_other_loop = st.direct_other;
   s.door_waits = self->door_waits();
   s.aof_sends = st.aof_sends;
-  s.held_rounds = st.held_rounds;
-  s.direct_rounds = st.direct_rounds;
   s.gather_timer_fired = st.gather_timer ? static_cast<int64_t>(st.gather_timer->fired()) : -1;
   s.commands = st.commands;
   s.locked = st.locked;
@@ -589,9 +561,6 @@ actor_status status_of(self_ptr self) {
                         + (st.srv->aof_enabled ? " aof_sends=" + std::to_string(st.aof_sends) + " gather_timer="
                                                      + (st.gather_timer ? "loop:" + std::to_string(st.gather_timer->fired())
                                                                         : std::string("clock"))
-                                                       + (st.held_rounds ? " held_rounds=" + std::to_string(st.held_rounds)
-                                                                             + " direct_rounds=" + std::to_string(st.direct_rounds)
-                                                                         : std::string())
                                                  : "");
   return make_status(self, st.actor_name, "slot_range", st.handled, summary, s);
 }
@@ -608,7 +577,8 @@ caf::result<T> answer_unlocked(self_ptr self, T (*make)(self_ptr)) {
 
 // The shutdown's flush: what a lock holder wrote went to the aof_writer before its unlock.
 bool send_gathered(self_ptr self) {
-  flush_held(self);
+  if (self->state.srv->loops.size() == 1)
+    flush_held_round(*self->state.srv);   // the loop round's held writes, of every range
   send_effects(self);
   return true;
 }
@@ -796,7 +766,6 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       auto& st = self->state;
       ++st.handled;
       st.gather_scheduled = false;
-      flush_held(self);
       send_effects(self);
     },
     [=](flush_atom) -> caf::result<bool> {

@@ -207,11 +207,10 @@ class Aof(unittest.TestCase):
             again.stop()
 
     def test_always_appends_and_fsyncs_each_loop_round_on_the_loop(self):
-        # appendfsync always on one I/O loop: the writes the loop ran in one round share one write
-        # and one fsync, made on the loop's own thread while the aof_writer is idle (no wake-up of
-        # its thread), with several slot ranges too (the last of them to flush syncs for all);
-        # with two loops the writer's thread does it, as before. Every acknowledged write survives
-        # a kill -9.
+        # appendfsync always on one I/O loop: the writes the loop ran in one round, in every slot
+        # range, share one write and one fsync, made on the loop's own thread while the aof_writer is
+        # idle (no wake-up of its thread); with two loops the writer's thread does it, as before.
+        # Every acknowledged write survives a kill -9.
         for args in ((), ("--slot-actors", "4"), ("--io-threads", "2", "--slot-actors", "2")):
             with self.subTest(args=args):
                 s = aof_server("--appendfsync", "always", "--enable-debug-command", "yes", *args).start()
@@ -219,26 +218,21 @@ class Aof(unittest.TestCase):
                     run = subprocess.run(["redis-benchmark", "-p", str(s.port), "-t", "set", "-c", "50", "-n", "5000",
                                           "-r", "100000", "-q"], capture_output=True, text=True, timeout=120)
                     self.assertEqual(run.returncode, 0, run.stderr)
-                    lines = s.cli("ACTORS").split("\n")
-                    writer = [l for l in lines if l.startswith("name=aof_writer")][0]
-                    ranges = [l for l in lines if l.startswith("name=slot_range:")]
+                    writer = [l for l in s.cli("ACTORS").split("\n") if l.startswith("name=aof_writer")][0]
                     counts = writer_counts(s)
                     self.assertEqual(counts["commands"], 5000)
-                    direct = int(re.search(r"direct_rounds=(\d+)", writer).group(1))
-                    held = sum(int(re.search(r"held_rounds=(\d+)", l).group(1)) for l in ranges)
-                    self.assertEqual(direct, sum(int(re.search(r" direct_rounds=(\d+)", l).group(1)) for l in ranges))
                     loops = int(s.client().config_get("io-threads")["io-threads"])   # (TROUPE_ARGS may set it)
                     if loops > 1:
-                        self.assertEqual(direct, 0, writer)
+                        self.assertNotIn("direct_rounds=", writer)
+                        self.assertLess(counts["fsyncs"], 5000 / 3, writer)   # the writer's group commit
                     else:
-                        # Most rounds find the writer idle (its once-a-second tick may hold it).
-                        self.assertGreater(direct, 0.8 * held, (writer, ranges))
-                    # Fifty clients: rounds of several writes each, one fsync per round at most.
-                    self.assertLess(counts["fsyncs"], 5000 / 3, writer)
-                    self.assertLessEqual(counts["fsyncs"], held + 10, writer)
-                    if args == ("--slot-actors", "4"):
-                        # A round's writes reach most of the four ranges, which sync once for all.
-                        self.assertLess(counts["fsyncs"], 0.6 * held, (writer, ranges))
+                        rounds = int(re.search(r"held_rounds=(\d+)", writer).group(1))
+                        direct = int(re.search(r"direct_rounds=(\d+)", writer).group(1))
+                        # Most rounds find the writer idle (its once-a-second tick may hold it), and
+                        # each takes one fsync for several writes, whatever their ranges.
+                        self.assertGreater(direct, 0.8 * rounds, writer)
+                        self.assertLessEqual(counts["fsyncs"], rounds + 5, writer)
+                        self.assertLess(rounds, 5000 / 3, writer)
                     r = s.client()
                     digest, keys = r.execute_command("DEBUG", "DIGEST"), r.dbsize()
                     s.stop(signal.SIGKILL)
