@@ -177,18 +177,24 @@ void number_effects(self_ptr self, uint64_t rewrite_marker = 0, bool always = fa
 }
 
 // Sends the numbered effects gathered so far to the aof_writer (in `e`, which may hold a reply).
-void send_effects(self_ptr self, aof_effects e = {}) {
+// Moves the numbered effects gathered so far into `e`; false if there are none.
+bool take_effects(self_ptr self, aof_effects& e) {
   auto& st = self->state;
   number_effects(self);
   if (st.segments.empty())
-    return;
+    return false;
   e.data = std::move(st.effects.data);
   e.ends = std::move(st.effects.ends);
   e.segments = std::move(st.segments);
   st.effects.clear();
   st.segments.clear();
   ++st.aof_sends;
-  self->send(st.srv->aof, std::move(e));
+  return true;
+}
+
+void send_effects(self_ptr self, aof_effects e = {}) {
+  if (take_effects(self, e))
+    self->send(self->state.srv->aof, std::move(e));
 }
 
 // appendfsync always: a batch whose reply waits for the disk sends its effects (numbered, with the
@@ -202,13 +208,7 @@ void hold_for_disk(self_ptr self, aof_effects e) {
     send_effects(self, std::move(e));
     return;
   }
-  number_effects(self, 0, true);
-  e.data = std::move(st.effects.data);
-  e.ends = std::move(st.effects.ends);
-  e.segments = std::move(st.segments);
-  st.effects.clear();
-  st.segments.clear();
-  ++st.aof_sends;
+  take_effects(self, e);   // (settle numbered them, even with no commands: the reply waits on it)
   auto& door = st.srv->aof_direct;
   door.held.push_back(std::move(e));
   if (!door.round_posted) {
