@@ -65,7 +65,9 @@ struct aof_state {
 };
 
 // The writer's actor: each of its runs holds the door (server::aof_direct) that a loop takes to
-// append and fsync a round's held replies itself (append_held_directly).
+// append and fsync a round's held replies itself (flush_held_round). Its first run, which sets the
+// door up, does not: no loop goes in meanwhile, as its mailbox does not read as blocked (idle)
+// before that run ends.
 class aof_writer_base : public aof_writer_actor::base {
 public:
   using super = aof_writer_actor::base;

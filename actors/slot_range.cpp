@@ -256,7 +256,9 @@ bool settle(self_ptr self, const connection_actor& conn, reply_batch& r, bool wr
     gather_effects(self);
     return true;
   }
-  if (st.effects.empty() && !wrote_earlier)
+  // A reply with no write of its own waits too while writes of this loop round wait for their
+  // fsync (one loop): it may have read them, and Redis sends no reply of a round before the fsync.
+  if (st.effects.empty() && !wrote_earlier && (st.srv->loops.size() != 1 || st.srv->aof_direct.held.empty()))
     return true;
   ++st.held_sends;
   number_effects(self, 0, true);
