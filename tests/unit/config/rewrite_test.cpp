@@ -45,8 +45,8 @@ BOOST_AUTO_TEST_CASE(keeps_the_file_and_replaces_changed_lines) {
                       "save 200 2\n"
                       "rename-command FLUSHALL \"\"\n"
                       "include " + inc + "\n"
-                      "appendonly no\n"
-                      "appendonly no\n"
+                      "lazyfree-lazy-eviction no\n"
+                      "lazyfree-lazy-eviction no\n"
                       "list-max-ziplist-entries 5\n"
                       "Timeout 30\n"
                       "slave-read-only no\n"
@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(keeps_the_file_and_replaces_changed_lines) {
   BOOST_REQUIRE_EQUAL(s.load_args({path}).value_or(""), "");
   BOOST_REQUIRE_EQUAL(s.set({{"maxmemory", "2mb"},
                              {"timeout", "0"},
-                             {"appendonly", "yes"},
+                             {"lazyfree-lazy-eviction", "yes"},
                              {"masterauth", "x\"y"},
                              {"notify-keyspace-events", "KEA"},
                              {"client-output-buffer-limit", "normal 1 2 3"},
@@ -77,7 +77,7 @@ BOOST_AUTO_TEST_CASE(keeps_the_file_and_replaces_changed_lines) {
                     "save 400 4\n"
                     "rename-command FLUSHALL \"\"\n"
                     "include " + inc + "\n"
-                    "appendonly yes\n"
+                    "lazyfree-lazy-eviction yes\n"
                     "\n"
                     "# ??? list-max-ziplist-entries 5\n"
                     "timeout 0\n"
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(keeps_the_file_and_replaces_changed_lines) {
                     "\n"
                     "rename-command FLUSHALL \"\"\n"
                     "include " + inc + "\n"
-                    "appendonly yes\n"
+                    "lazyfree-lazy-eviction yes\n"
                     "\n"
                     "# ??? list-max-ziplist-entries 5\n"
                     "timeout 0\n"
