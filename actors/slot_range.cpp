@@ -176,7 +176,6 @@ void number_effects(self_ptr self, uint64_t rewrite_marker = 0, bool always = fa
   st.segments.push_back(st.srv->number_aof_batch(st.index, end, rewrite_marker));
 }
 
-// Sends the numbered effects gathered so far to the aof_writer (in `e`, which may hold a reply).
 // Moves the numbered effects gathered so far into `e`; false if there are none.
 bool take_effects(self_ptr self, aof_effects& e) {
   auto& st = self->state;
@@ -192,6 +191,7 @@ bool take_effects(self_ptr self, aof_effects& e) {
   return true;
 }
 
+// Sends the numbered effects gathered so far to the aof_writer (in `e`, which may hold a reply).
 void send_effects(self_ptr self, aof_effects e = {}) {
   if (take_effects(self, e))
     self->send(self->state.srv->aof, std::move(e));
