@@ -155,6 +155,7 @@ bool fsync_now(self_ptr self) {
 void release(self_ptr self, bool ok, const std::string& error, bool direct = false) {
   auto& st = self->state;
   std::vector<released_replies> per_loop(st.srv->loops.size());
+  st.srv->aof_held_out.fetch_sub(static_cast<int64_t>(st.pending.size()), std::memory_order_acq_rel);
   for (auto& h : st.pending) {
     if (!ok) {
       // Not on disk: no client may take its write as acknowledged. Every command of the batch
@@ -468,6 +469,7 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       auto s = st.status;
       s.waiting = st.order.waiting();
       s.held_rounds = srv->aof_direct.rounds.load(std::memory_order_relaxed);
+      s.held_out = srv->aof_held_out.load(std::memory_order_relaxed);
       s.fsync_lag_ms = st.dirty ? now_ms() - st.dirty_since : 0;
       s.compression_ratio = s.bytes_written ? static_cast<double>(s.bytes_appended) / static_cast<double>(s.bytes_written) : 0;
       char ratio[32];
@@ -478,6 +480,7 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
                             + " fsync_lag_ms=" + std::to_string(s.fsync_lag_ms) + " messages=" + std::to_string(s.messages)
                             + " batches=" + std::to_string(s.batches) + " reordered=" + std::to_string(s.reordered)
                             + " waiting=" + std::to_string(s.waiting)
+                            + (s.fsync_policy == "always" ? " held_out=" + std::to_string(s.held_out) : "")
                             + (s.held_rounds ? " held_rounds=" + std::to_string(s.held_rounds)
                                                    + " direct_rounds=" + std::to_string(s.direct_rounds) : "");
       return make_status(self, "aof_writer", "aof_writer", st.handled, summary, s);

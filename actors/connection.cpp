@@ -722,6 +722,7 @@ bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keys
     if (allow_hold && st.srv->cfg->get_string("appendfsync") == "always") {
       // The reply comes back from the aof_writer once the write is on disk.
       e.hold = true;
+      st.srv->aof_held_out.fetch_add(1, std::memory_order_acq_rel);   // (released by the writer)
       e.conn = caf::actor_cast<caf::strong_actor_ptr>(self);
       e.reply.segment = st.blocked_segment = ++st.segment;
       e.reply.out = std::move(reply);

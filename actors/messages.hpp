@@ -576,6 +576,7 @@ struct aof_writer_status {
   uint64_t dropped = 0;             // messages that came after the final flush
   uint64_t held_rounds = 0;         // appendfsync always, one loop: loop rounds of held writes flushed
   uint64_t direct_rounds = 0;       // of those, appended and fsynced on the loop's thread (no message)
+  int64_t held_out = 0;             // replies handed over to wait for the disk, not yet released
   int64_t last_fsync_ms = 0;
   int64_t fsync_lag_ms = 0;         // age of the oldest write not yet fsynced
   double compression_ratio = 0;
@@ -585,7 +586,7 @@ struct aof_writer_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, aof_writer_status& x) {
   return f(caf::meta::type_name("aof_writer_status"), x.file, x.fsync_policy, x.bytes_written, x.bytes_appended,
-           x.commands, x.batches, x.fsyncs, x.held_replies, x.messages, x.reordered, x.waiting, x.late, x.dropped, x.held_rounds, x.direct_rounds, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
+           x.commands, x.batches, x.fsyncs, x.held_replies, x.messages, x.reordered, x.waiting, x.late, x.dropped, x.held_rounds, x.direct_rounds, x.held_out, x.last_fsync_ms, x.fsync_lag_ms, x.compression_ratio,
            x.last_error);
 }
 

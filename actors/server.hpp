@@ -94,6 +94,10 @@ struct server {
   cluster_actor cluster;   // cluster mode only
   aof_writer_actor aof;    // appendonly yes only
   aof_door aof_direct;     // the writes of a loop round waiting for its fsync (appendfsync always, one loop)
+  // appendfsync always: replies handed to the aof_writer (or to aof_direct) and not yet released.
+  // While there are any, a reply with no write of its own waits for the disk too: it may have read
+  // a write not yet fsynced (Redis sends no reply before the fsync of the writes before it).
+  alignas(64) std::atomic<int64_t> aof_held_out{0};
   bool aof_enabled = false;
   bool aof_always = false;           // appendfsync always at start (replies wait for the fsync)
   std::atomic<bool> loading{false};

@@ -256,11 +256,12 @@ bool settle(self_ptr self, const connection_actor& conn, reply_batch& r, bool wr
     gather_effects(self);
     return true;
   }
-  // A reply with no write of its own waits too while writes of this loop round wait for their
-  // fsync (one loop): it may have read them, and Redis sends no reply of a round before the fsync.
-  if (st.effects.empty() && !wrote_earlier && (st.srv->loops.size() != 1 || st.srv->aof_direct.held.empty()))
+  // A reply with no write of its own waits too while any write's reply waits for the disk: it may
+  // have read that write (server::aof_held_out).
+  if (st.effects.empty() && !wrote_earlier && st.srv->aof_held_out.load(std::memory_order_acquire) == 0)
     return true;
   ++st.held_sends;
+  st.srv->aof_held_out.fetch_add(1, std::memory_order_acq_rel);
   number_effects(self, 0, true);
   aof_effects e;
   e.hold = true;
