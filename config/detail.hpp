@@ -43,6 +43,8 @@ enum flag : unsigned {
   f_always_rewrite = 1u << 5,  // CONFIG REWRITE writes it even at its default
   f_backlog_min = 1u << 6,     // CONFIG SET raises it to 16kb at least (repl-backlog-size)
   f_empty_is_none = 1u << 7,   // an empty string means unset: CONFIG REWRITE drops its lines
+  f_start_only = 1u << 8,      // settable by CONFIG SET only to its current value: Troupe reads it at
+                               // start (Redis would act on it at once)
 };
 
 // Extra validation of a string value: nullptr when fine, else the error reason.

@@ -733,10 +733,10 @@ std::string store::set(const std::vector<std::pair<std::string, std::string>>& p
     if (auto err = impl_->compute(idx, tokens, current, impl_->values[impl_->dir_index], out))
       return failed(pairs[i].first, *err);
     if ((s.flags & f_backlog_min) && std::strtoull(out.c_str(), nullptr, 10) < 16384) out = "16384";
-    // Redis turns the AOF on (with a rewrite) or off at once; Troupe's slot ranges and AOF writer are
-    // set up for it at start only, so a change here would be a promise not kept: refused.
-    if (s.name == "appendonly" && out != impl_->values[idx])
-      return failed(pairs[i].first, "Troupe turns the AOF on or off only at start: restart with the new value");
+    // A change Troupe would not act on (appendonly: the slot ranges and the AOF writer are set up
+    // at start, where Redis turns the AOF on or off at once) is refused rather than stored.
+    if ((s.flags & f_start_only) && out != impl_->values[idx])
+      return failed(pairs[i].first, "Troupe reads it only at start: restart with the new value");
     staged[idx] = std::move(out);
   }
   // maxclients as Redis applies it: raising it raises the open-files limit to fit, now; where the

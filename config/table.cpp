@@ -22,6 +22,7 @@ constexpr unsigned PROT = f_protected;
 constexpr unsigned HID = f_hidden;
 constexpr unsigned EFF = f_effective;
 constexpr unsigned NONE = f_empty_is_none;
+constexpr unsigned START = f_start_only;
 
 // Row builders, so that each directive stays one line.
 constexpr spec B(std::string_view n, std::string_view def, unsigned f = 0) {
@@ -131,7 +132,7 @@ std::vector<spec> build() {
       S("appenddirname", "appendonlydir", IMM, check_appenddirname),
       S("appendfilename", "appendonly.aof", IMM, check_appendfilename),
       E("appendfsync", "everysec", "everysec always no"),
-      B("appendonly", "no"),
+      B("appendonly", "no", START),
       M("auto-aof-rewrite-min-size", "67108864", 0, ll_max),
       I("auto-aof-rewrite-percentage", "100", 0, int_max),
       S("bgsave_cpulist", "", IMM | NONE),

@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(integers_and_booleans) {
   // Not changed while the server runs (Redis would start or stop the AOF at once): refused, unless
   // it is the value already in effect.
   BOOST_CHECK_EQUAL(set1("appendonly", "YES"),
-                    failed("appendonly", "Troupe turns the AOF on or off only at start: restart with the new value"));
+                    failed("appendonly", "Troupe reads it only at start: restart with the new value"));
   BOOST_CHECK_EQUAL(set_value("appendonly", "NO"), "no");
   BOOST_CHECK_EQUAL(set_value("hz", "0"), "1");
   BOOST_CHECK_EQUAL(set_value("hz", "501"), "500");
