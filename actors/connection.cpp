@@ -626,15 +626,14 @@ resp_writer local_writer(connection_ptr self) { return resp_writer(self->state.l
 void end_local(connection_ptr self) {
   auto& st = self->state;
   size_t begin = st.local_ends.empty() ? 0 : st.local_ends.back();
-  if (begin < st.local.size() && st.local[begin] == '-')
-    count_error(self, std::string_view(st.local).substr(begin));
+  count_error(self, std::string_view(st.local).substr(begin));
   st.parts.push_back({-1, static_cast<uint32_t>(st.local_ends.size())});
   st.local_ends.push_back(static_cast<uint32_t>(st.local.size()));
 }
 
 void count_error(connection_ptr self, std::string_view reply) {
-  self->state.srv->per_loop[self->state.loop].error_replies.fetch_add(1, std::memory_order_relaxed);
-  self->state.srv->errors.count(reply);
+  if (self->state.srv->errors.count_if_error(reply))
+    self->state.srv->per_loop[self->state.loop].error_replies.fetch_add(1, std::memory_order_relaxed);
 }
 
 void local_error(connection_ptr self, std::string_view msg) {
@@ -775,8 +774,7 @@ void take_input(connection_ptr self, const char* data, size_t size) {
 
 void deferred_done(connection_ptr self, std::string reply) {
   auto& st = self->state;
-  if (!reply.empty() && reply[0] == '-')
-    count_error(self, reply);
+  count_error(self, reply);
   if (st.exec_running) {
     exec_async_done(self, std::move(reply));
     return;

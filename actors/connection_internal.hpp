@@ -25,8 +25,8 @@ void send_bytes(connection_ptr self, std::string_view bytes);
 resp_writer local_writer(connection_ptr self);
 void end_local(connection_ptr self);
 void local_error(connection_ptr self, std::string_view msg);
-// Counts an error reply the connection answers, "-CODE message\r\n" (INFO total_error_replies
-// and errorstats); end_local and deferred_done count theirs.
+// Counts a reply the connection answers if it is an error, "-CODE message\r\n" (INFO
+// total_error_replies and errorstats); end_local and deferred_done count theirs.
 void count_error(connection_ptr self, std::string_view reply);
 void close_now(connection_ptr self);
 bool is_loopback(const std::string& addr);

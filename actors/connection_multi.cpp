@@ -361,8 +361,7 @@ void run_exec_locked(connection_ptr self) {
       } else if (!run_pubsub(self, spec, args, w)) {
         w.error("ERR unknown command");
       }
-      if (!out.empty() && out[0] == '-')
-        count_error(self, out);   // (an asynchronous one counts in deferred_done)
+      count_error(self, out);   // (an asynchronous one counts in deferred_done)
       st.exec_replies.push_back(out);
     }
   }

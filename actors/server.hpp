@@ -44,6 +44,11 @@ struct alignas(64) slot_range_door {
     return !taken.load(std::memory_order_relaxed) && !taken.exchange(true, std::memory_order_acquire);
   }
   void give_back() { taken.store(false, std::memory_order_release); }
+  // Gives a door taken with try_take back as the scope ends.
+  struct held {
+    slot_range_door& door;
+    ~held() { door.give_back(); }
+  };
 };
 
 // appendfsync always on one I/O loop: the writes of a round of the loop wait here (`held`: each

@@ -428,10 +428,8 @@ bool execute_batch(self_ptr self, command_batch& b, const std::string_view* args
       parked = true;
       continue;
     }
-    if (r.out.size() > reply_at && r.out[reply_at] == '-') {
+    if (st.srv->errors.count_if_error(std::string_view(r.out).substr(reply_at)))
       ++st.stats.error_replies;   // (INFO total_error_replies and errorstats)
-      st.srv->errors.count(std::string_view(r.out).substr(reply_at));
-    }
     r.ends.push_back(static_cast<uint32_t>(r.out.size()));
     // Clients blocked on a key this command filled are served before the next command runs, as
     // Redis serves them after each command (a pipelined RPUSH a; RPUSH b: the first wakes them).
@@ -810,10 +808,7 @@ direct_result run_batch_directly(slot_range_door& door, command_batch& b, const 
   }
   if (!door.try_take())
     return direct_result::not_run;   // the range runs, or another connection is inside
-  struct give_back {
-    slot_range_door& door;
-    ~give_back() { door.give_back(); }
-  } leave{door};
+  slot_range_door::held leave{door};
   auto self = static_cast<self_ptr>(door.range.load(std::memory_order_relaxed));
   if (self == nullptr)
     return direct_result::not_run;
@@ -837,10 +832,7 @@ snapshot_step step_snapshot_directly(slot_range_door& door, uint64_t id, size_t 
   snapshot_step out;
   if (door.wanted.load(std::memory_order_relaxed) || !door.try_take())
     return out;   // the range runs or waits to, or a connection is inside
-  struct give_back {
-    slot_range_door& door;
-    ~give_back() { door.give_back(); }
-  } leave{door};
+  slot_range_door::held leave{door};
   auto self = static_cast<self_ptr>(door.range.load(std::memory_order_relaxed));
   if (self == nullptr) {
     out.what = snapshot_step::outcome::gone;

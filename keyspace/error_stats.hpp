@@ -22,6 +22,13 @@ public:
   // `error`: the message as written after RESP's '-' ("WRONGTYPE Operation ..."), or the whole
   // reply with its '-' and CRLF; its code ends at the first space or CR.
   void count(std::string_view error);
+  // Counts `reply` if it is an error reply ("-CODE message\r\n"); true if it was one.
+  bool count_if_error(std::string_view reply) {
+    if (reply.empty() || reply.front() != '-')
+      return false;
+    count(reply);
+    return true;
+  }
   // (code, count) in byte order of the codes, as INFO lists them.
   std::vector<std::pair<std::string, uint64_t>> counts() const;
   void reset();

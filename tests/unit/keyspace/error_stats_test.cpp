@@ -40,4 +40,16 @@ BOOST_AUTO_TEST_CASE(past_128_codes_new_ones_are_not_tracked) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(only_error_replies_are_counted) {
+  error_stats s;
+  BOOST_CHECK(s.count_if_error("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"));
+  BOOST_CHECK(!s.count_if_error("+OK\r\n"));
+  BOOST_CHECK(!s.count_if_error("$5\r\n-ERR \r\n"));   // a bulk string that starts with '-'
+  BOOST_CHECK(!s.count_if_error(""));
+  auto c = s.counts();
+  BOOST_REQUIRE_EQUAL(c.size(), 1u);
+  BOOST_CHECK_EQUAL(c[0].first, "WRONGTYPE");
+  BOOST_CHECK_EQUAL(c[0].second, 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
