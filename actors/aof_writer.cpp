@@ -188,6 +188,17 @@ void release(self_ptr self, bool ok, const std::string& error, bool direct = fal
   }
 }
 
+// The group commit point: writes what was appended, fsyncs it (appendfsync always) and releases
+// the replies waiting for it (`direct`: from a loop's own thread, as release says).
+void sync_and_release(self_ptr self, bool direct = false) {
+  auto& st = self->state;
+  st.writer->flush();
+  bool ok = write_out(self);
+  if (ok && st.policy == "always")
+    ok = fsync_now(self);
+  release(self, ok, st.status.last_error, direct);
+}
+
 // Appends batch `i` of `e`: its commands (also to a rewrite's tail once its range's marker
 // passed), or its marker; the message's held reply comes with its last batch.
 void append_segment(self_ptr self, aof_effects& e, size_t i) {
@@ -387,11 +398,7 @@ aof_writer_actor::behavior_type aof_writer(self_ptr self, server* srv, std::stri
       ++st.handled;
       st.sync_scheduled = false;
       refresh(self);
-      st.writer->flush();
-      bool ok = write_out(self);
-      if (ok && st.policy == "always")
-        ok = fsync_now(self);
-      release(self, ok, st.status.last_error);
+      sync_and_release(self);
     },
     [=](everysec_atom) {
       auto& st = self->state;
@@ -513,12 +520,7 @@ void flush_held_round(server& srv) {
       }
       door.held.clear();
       ++st.status.direct_rounds;
-      // As sync_atom's handler does: one write and one fsync for the round, then the replies.
-      st.writer->flush();
-      bool ok = write_out(self);
-      if (ok && st.policy == "always")
-        ok = fsync_now(self);
-      release(self, ok, st.status.last_error, true);
+      sync_and_release(self, true);   // one write and one fsync for the round
       return;
     }
   }
