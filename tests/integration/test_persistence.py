@@ -31,6 +31,15 @@ def writer_counts(s):
                     map(int, m.groups())))
 
 
+def wait_for_commands(s, n, timeout=30):
+    """Waits until the server has processed `n` commands (INFO total_commands_processed)."""
+    r = s.client()
+    deadline = time.monotonic() + timeout
+    while r.info("stats")["total_commands_processed"] < n and time.monotonic() < deadline:
+        time.sleep(0.02)
+    r.close()
+
+
 class Writers:
     """`n` clients in threads, each running step(client, n, i) for i = 1, 2, ... until stopped or
     until a call fails; acked[n] is the last step client n saw acknowledged, errors holds the error
@@ -248,12 +257,17 @@ class Aof(unittest.TestCase):
     def test_always_holds_the_reads_of_a_round_with_writes_until_its_fsync(self):
         # Redis sends no reply before the fsync of the writes before it: a GET that may have read a
         # SET whose reply still waits for the disk waits for that fsync too, so that no client sees
-        # a value a crash could still lose. Reads and writes from separate clients.
-        s = aof_server("--appendfsync", "always").start()
+        # a value a crash could still lose. Reads and writes from separate clients, on two loops:
+        # the writer's thread fsyncs while the loops go on, so many GETs come while a SET waits.
+        # (On one loop the clients order themselves so that few do: a GET answered before the
+        # round's first SET sends its next one during the round's fsync, ahead of every SET;
+        # the next test checks that case exactly.)
+        s = aof_server("--appendfsync", "always", "--io-threads", "2").start()
         try:
             reads = subprocess.Popen(["redis-benchmark", "-p", str(s.port), "-t", "get", "-c", "25", "-n", "1000000",
                                       "-r", "1000", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
+                wait_for_commands(s, 2000)   # (the GETs are being served before the SETs start)
                 run = subprocess.run(["redis-benchmark", "-p", str(s.port), "-t", "set", "-c", "25", "-n", "5000",
                                       "-r", "1000", "-q"], capture_output=True, text=True, timeout=120)
                 self.assertEqual(run.returncode, 0, run.stderr)
@@ -265,6 +279,33 @@ class Aof(unittest.TestCase):
             # Every SET's reply waited for the disk, and so did the GETs served while a SET's reply
             # waited (the build before held the SETs' replies only: exactly 5000).
             self.assertGreater(counts["held_replies"], 5000 + 50, counts)
+        finally:
+            s.stop()
+
+    def test_always_holds_a_read_served_after_a_write_in_the_same_loop_round(self):
+        # One loop, held busy by DEBUG SLEEP while a SET, then a GET of its key, arrive from two
+        # clients: the next round serves them in that order, and the GET's reply (it read the
+        # SET's value) waits for the round's fsync with the SET's (the build before b5ac41b held
+        # the SET's alone). A GET in a round with no write is not held.
+        s = aof_server("--appendfsync", "always", "--enable-debug-command", "yes", "--io-threads", "1").start()
+        try:
+            sleeper, writer, reader = Raw(s.port), Raw(s.port), Raw(s.port)
+            for c in (sleeper, writer, reader):   # (each accepted and served once before)
+                c.send(encode("PING"))
+                self.assertEqual(c.reply(), b"+PONG\r\n")
+            sleeper.send(encode("DEBUG", "SLEEP", "0.5"))
+            time.sleep(0.15)
+            writer.send(encode("SET", "k", "v"))
+            time.sleep(0.1)
+            reader.send(encode("GET", "k"))
+            self.assertEqual(sleeper.reply(), b"+OK\r\n")
+            self.assertEqual(writer.reply(), b"+OK\r\n")
+            self.assertEqual(reader.reply(), b"$1\r\nv\r\n")
+            counts = writer_counts(s)
+            self.assertEqual((counts["commands"], counts["held_replies"]), (1, 2), counts)
+            reader.send(encode("GET", "k"))
+            self.assertEqual(reader.reply(), b"$1\r\nv\r\n")
+            self.assertEqual(writer_counts(s)["held_replies"], 2)
         finally:
             s.stop()
 
