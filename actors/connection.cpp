@@ -62,6 +62,7 @@ void refresh_settings(connection_ptr self) {
   st.sset = st.srv->session_settings();
   st.debug_mode = st.srv->cfg->get_string("enable-debug-command");
   st.timeout_s = st.srv->cfg->get_int("timeout");
+  st.aof_always = st.srv->cfg->get_string("appendfsync") == "always";
   st.stop_writes_on_bgsave_error = st.srv->cfg->get_bool("stop-writes-on-bgsave-error")
                                    && !st.srv->cfg->save_params().empty();
   protocol::parser_limits lim;
@@ -297,7 +298,7 @@ void run_locked(connection_ptr self) {
   }
   if (ctx.blocked() && st.unblock_requested == 0)
     set_polling(self, true);   // before the unlock: nothing reaches these keys in between
-  bool later = unlock_all(self, stats, effects, out);
+  bool later = unlock_all(self, stats, effects, out, !ctx.blocked());   // (blocked: no reply yet)
   if (ctx.blocked()) {
     // Keys in several slot ranges: look again shortly (single-range blocking commands wait in
     // their slot_range and are served in arrival order instead).
@@ -708,35 +709,51 @@ void start_locked(connection_ptr self, std::vector<uint16_t> targets) {
 bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keyspace::effects_buffer& effects,
                 std::string& reply, bool allow_hold) {
   auto& st = self->state;
-  bool later = false;
-  if (!effects.empty() && st.srv->aof) {
-    // The effects take their number before any lock is released: a command another client runs
-    // on one of these slot_ranges after the unlock gets a higher one. Every locked range began a
-    // rewrite's snapshot before this lock, or none did, so the first one's marker decides whether
-    // they also go to the rewrite's tail.
-    aof_effects e;
-    e.segments.push_back(st.srv->number_aof_batch(st.lock_targets[0], static_cast<uint32_t>(effects.ends.size())));
-    e.data = std::move(effects.data);
-    e.ends = std::move(effects.ends);
-    if (allow_hold && st.srv->cfg->get_string("appendfsync") == "always") {
-      // The reply comes back from the aof_writer once the write is on disk.
-      e.hold = true;
-      st.srv->aof_held_out.fetch_add(1, std::memory_order_acq_rel);   // (released by the writer)
-      e.conn = caf::actor_cast<caf::strong_actor_ptr>(self);
-      e.reply.segment = st.blocked_segment = ++st.segment;
-      e.reply.out = std::move(reply);
-      e.reply.ends.push_back(static_cast<uint32_t>(e.reply.out.size()));
-      st.awaiting_blocked = true;
-      later = true;
-    }
-    self->send(st.srv->aof, std::move(e));
-  }
+  bool later = to_disk(self, effects, reply, allow_hold);
+  effects.clear();
   for (size_t k = 0; k < st.lock_targets.size(); ++k)
     self->send(st.routing->ranges[st.lock_targets[k]], unlock_atom::value,
                k == 0 ? stats : keyspace::keyspace_stats{});
-  effects.clear();
   st.lock_targets.clear();
   return later;
+}
+
+bool to_disk(connection_ptr self, keyspace::effects_buffer& effects, std::string& reply, bool allow_hold,
+             bool wrote_earlier) {
+  auto& st = self->state;
+  if (!st.srv->aof)
+    return false;
+  // With appendfsync always a reply waits for the disk when it comes with writes, and also when
+  // it has none while another write's reply waits (server::aof_held_out): it may have read that
+  // write, and no client may see a write before it is on disk. (Checked after the locks were
+  // granted: a write that ran before in a locked range was counted when it settled.)
+  bool hold = allow_hold && st.aof_always
+              && (!effects.empty() || wrote_earlier || st.srv->aof_held_out.load(std::memory_order_acquire) > 0);
+  if (effects.empty() && !hold)
+    return false;
+  // The effects take their number before any lock is released: a command another client runs
+  // on one of these slot_ranges after the unlock gets a higher one. Every locked range began a
+  // rewrite's snapshot before this lock, or none did, so the first one's marker decides whether
+  // they also go to the rewrite's tail. A hold with no effects is numbered too: the writer
+  // releases it with the fsync of everything numbered before it.
+  aof_effects e;
+  uint32_t source = st.lock_targets.empty() ? 0 : st.lock_targets[0];
+  e.segments.push_back(st.srv->number_aof_batch(source, static_cast<uint32_t>(effects.ends.size())));
+  e.data = std::move(effects.data);
+  e.ends = std::move(effects.ends);
+  effects.clear();
+  if (hold) {
+    // The reply comes back from the aof_writer once the write is on disk.
+    e.hold = true;
+    st.srv->aof_held_out.fetch_add(1, std::memory_order_acq_rel);   // (released by the writer)
+    e.conn = caf::actor_cast<caf::strong_actor_ptr>(self);
+    e.reply.segment = st.blocked_segment = ++st.segment;
+    e.reply.out = std::move(reply);
+    e.reply.ends.push_back(static_cast<uint32_t>(e.reply.out.size()));
+    st.awaiting_blocked = true;
+  }
+  self->send(st.srv->aof, std::move(e));
+  return hold;
 }
 
 // Grows the read size while reads fill it (up to 64 KB), shrinks it after many small reads (down

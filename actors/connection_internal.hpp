@@ -73,11 +73,17 @@ int slot_command_target(connection_ptr self, const protocol::command_spec& spec)
 
 // ---- data commands under locks ----
 void start_locked(connection_ptr self, std::vector<uint16_t> targets);
-// Releases the locks held; the effects of what ran under them go to the AOF through the first
-// locked slot_range. With appendfsync always the reply waits for the fsync: returns true when it
-// will come back later (deferred_done is then called with `reply`).
+// Releases the locks held; the effects of what ran under them go to the AOF through to_disk, which
+// may hold `reply`: returns true when it will come back later (deferred_done is then called
+// with it).
 bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keyspace::effects_buffer& effects,
                 std::string& reply, bool allow_hold = true);
+// Sends `effects` (numbered now, under the locks) to the aof_writer. With appendfsync always and
+// `allow_hold`, `reply` goes with them, to come back once everything numbered before it is on
+// disk, when it has writes of its own, `wrote_earlier` (its writes went unheld before), or any
+// other write's reply waits for the disk. Returns true when it took the reply.
+bool to_disk(connection_ptr self, keyspace::effects_buffer& effects, std::string& reply, bool allow_hold,
+             bool wrote_earlier = false);
 keyspace::events_observer& observer(connection_ptr self);
 
 // ---- MULTI / EXEC / WATCH / pub/sub (connection_multi.cpp) ----

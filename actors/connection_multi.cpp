@@ -96,7 +96,11 @@ void finish_exec(connection_ptr self) {
     out += r;
   st.exec_replies.clear();
   st.exec_running = false;
-  deferred_done(self, std::move(out));
+  keyspace::effects_buffer none;
+  bool wrote = st.exec_wrote;
+  st.exec_wrote = false;
+  if (!to_disk(self, none, out, true, wrote))
+    deferred_done(self, std::move(out));
 }
 
 void run_next_pending(connection_ptr self) {
@@ -380,10 +384,11 @@ void run_exec_locked(connection_ptr self) {
   }
   st.multi_queue.clear();
   if (aborted) {
+    // (Held like a read under appendfsync always: the abort tells of a write.)
     std::string out;
-    unlock_all(self, stats, effects, out);
     resp_writer(out, st.sess.resp()).null_array();
-    deferred_done(self, std::move(out));
+    if (!unlock_all(self, stats, effects, out))
+      deferred_done(self, std::move(out));
     return;
   }
   st.exec_next = 0;
@@ -400,8 +405,10 @@ void run_exec_locked(connection_ptr self) {
     return;
   }
   // Asynchronous commands (PUBLISH, INFO ...) inside: their replies are filled in after the locked
-  // part, so the effects go to the AOF without holding the reply (not fsync-acknowledged).
+  // part, so the effects go to the AOF now and the whole reply is held (appendfsync always) once
+  // it is complete, in finish_exec.
   std::string none;
+  st.exec_wrote = !effects.empty();
   unlock_all(self, stats, effects, none, false);
   st.exec_running = true;
   run_next_pending(self);

@@ -1,5 +1,6 @@
 """Persistence with the real binary: the LZ4 AOF (restart, kill -9 under load with appendfsync
 always, torn and corrupt files, --check-aof, interop with redis-server and the lz4 tool)."""
+import binascii
 import os
 import random
 import re
@@ -305,6 +306,59 @@ class Aof(unittest.TestCase):
             self.assertEqual((counts["commands"], counts["held_replies"]), (1, 2), counts)
             reader.send(encode("GET", "k"))
             self.assertEqual(reader.reply(), b"$1\r\nv\r\n")
+            self.assertEqual(writer_counts(s)["held_replies"], 2)
+        finally:
+            s.stop()
+
+    def test_always_holds_the_reads_built_under_range_locks_too(self):
+        # A read across slot ranges (MGET here) is answered by its connection under the ranges'
+        # locks, not by a range: while a SET's reply waits for the disk it waits too (the build
+        # before sent it at once: exactly the 5000 SETs were held). Two loops: the writer's thread
+        # fsyncs, so the MGETs run while SETs wait (on one loop the round's own fsync comes first).
+        s = aof_server("--appendfsync", "always", "--slot-actors", "4", "--io-threads", "2").start()
+        try:
+            r = s.client()
+            keys = ["a", "b", "c", "d"]
+            self.assertGreater(len({binascii.crc_hqx(k.encode(), 0) % 16384 // 4096 for k in keys}), 1)
+            reads = subprocess.Popen(["redis-benchmark", "-p", str(s.port), "-c", "25", "-n", "1000000", "-q",
+                                      "MGET"] + keys, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_for_commands(s, 2000)   # (the MGETs are being served before the SETs start)
+                run = subprocess.run(["redis-benchmark", "-p", str(s.port), "-t", "set", "-c", "25", "-n", "5000",
+                                      "-r", "1000", "-q"], capture_output=True, text=True, timeout=120)
+                self.assertEqual(run.returncode, 0, run.stderr)
+            finally:
+                reads.kill()
+                reads.wait()
+            counts = writer_counts(s)
+            self.assertEqual(counts["commands"], 5000)
+            self.assertGreater(counts["held_replies"], 5000 + 50, counts)
+            self.assertRegex(s.cli("ACTORS"), r"held_out=0\b")
+        finally:
+            s.stop()
+
+    def test_always_holds_a_transaction_with_asynchronous_commands_until_its_writes_are_on_disk(self):
+        # PUBLISH in a MULTI is answered after the locked part: the EXEC's reply still waits for
+        # the fsync of its SET (the build before sent it with no fsync: nothing held).
+        s = aof_server("--appendfsync", "always").start()
+        try:
+            r = s.client()
+            p = r.pipeline(transaction=True)
+            p.set("x", "1")
+            p.publish("ch", "m")
+            self.assertEqual(p.execute(), [True, 0])
+            counts = writer_counts(s)
+            self.assertEqual(counts["commands"], 1)   # (one write: no MULTI around it)
+            self.assertEqual(counts["held_replies"], 1, counts)
+            self.assertGreaterEqual(counts["fsyncs"], 1, counts)
+            # Aborted by WATCH while nothing waits: answered at once, nothing more held.
+            r2 = s.client()
+            with r.pipeline(transaction=True) as p:
+                p.watch("x")
+                r2.set("x", "2")
+                p.multi()
+                p.get("x")
+                self.assertRaises(redis.WatchError, p.execute)
             self.assertEqual(writer_counts(s)["held_replies"], 2)
         finally:
             s.stop()
