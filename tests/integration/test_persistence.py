@@ -263,25 +263,9 @@ class Aof(unittest.TestCase):
         # (On one loop the clients order themselves so that few do: a GET answered before the
         # round's first SET sends its next one during the round's fsync, ahead of every SET;
         # the next test checks that case exactly.)
-        s = aof_server("--appendfsync", "always", "--io-threads", "2").start()
-        try:
-            reads = subprocess.Popen(["redis-benchmark", "-p", str(s.port), "-t", "get", "-c", "25", "-n", "1000000",
-                                      "-r", "1000", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                wait_for_commands(s, 2000)   # (the GETs are being served before the SETs start)
-                run = subprocess.run(["redis-benchmark", "-p", str(s.port), "-t", "set", "-c", "25", "-n", "5000",
-                                      "-r", "1000", "-q"], capture_output=True, text=True, timeout=120)
-                self.assertEqual(run.returncode, 0, run.stderr)
-            finally:
-                reads.kill()
-                reads.wait()
-            counts = writer_counts(s)
-            self.assertEqual(counts["commands"], 5000)
-            # Every SET's reply waited for the disk, and so did the GETs served while a SET's reply
-            # waited (the build before held the SETs' replies only: exactly 5000).
-            self.assertGreater(counts["held_replies"], 5000 + 50, counts)
-        finally:
-            s.stop()
+        # Every SET's reply waited for the disk, and so did the GETs served while a SET's reply
+        # waited (the build before held the SETs' replies only: exactly 5000).
+        self.held_beside_5000_sets(["-t", "get", "-r", "1000"], "--io-threads", "2")
 
     def test_always_holds_a_read_served_after_a_write_in_the_same_loop_round(self):
         # One loop, held busy by DEBUG SLEEP while a SET, then a GET of its key, arrive from two
@@ -315,21 +299,26 @@ class Aof(unittest.TestCase):
         # locks, not by a range: while a SET's reply waits for the disk it waits too (the build
         # before sent it at once: exactly the 5000 SETs were held). Two loops: the writer's thread
         # fsyncs, so the MGETs run while SETs wait (on one loop the round's own fsync comes first).
-        s = aof_server("--appendfsync", "always", "--slot-actors", "4", "--io-threads", "2").start()
+        keys = ["a", "b", "c", "d"]
+        self.assertGreater(len({binascii.crc_hqx(k.encode(), 0) % 16384 // 4096 for k in keys}), 1)
+        self.held_beside_5000_sets(["MGET"] + keys, "--slot-actors", "4", "--io-threads", "2")
+
+    def held_beside_5000_sets(self, reads, *args):
+        """Starts a server with appendfsync always and `args`; while redis-benchmark runs `reads`
+        from 25 clients, 5000 SETs from 25 others: more replies than the SETs' waited for the
+        disk, and none waits at the end."""
+        s = aof_server("--appendfsync", "always", *args).start()
         try:
-            r = s.client()
-            keys = ["a", "b", "c", "d"]
-            self.assertGreater(len({binascii.crc_hqx(k.encode(), 0) % 16384 // 4096 for k in keys}), 1)
-            reads = subprocess.Popen(["redis-benchmark", "-p", str(s.port), "-c", "25", "-n", "1000000", "-q",
-                                      "MGET"] + keys, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            load = subprocess.Popen(["redis-benchmark", "-p", str(s.port), "-c", "25", "-n", "1000000", "-q"] + reads,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                wait_for_commands(s, 2000)   # (the MGETs are being served before the SETs start)
+                wait_for_commands(s, 2000)   # (the reads are being served before the SETs start)
                 run = subprocess.run(["redis-benchmark", "-p", str(s.port), "-t", "set", "-c", "25", "-n", "5000",
                                       "-r", "1000", "-q"], capture_output=True, text=True, timeout=120)
                 self.assertEqual(run.returncode, 0, run.stderr)
             finally:
-                reads.kill()
-                reads.wait()
+                load.kill()
+                load.wait()
             counts = writer_counts(s)
             self.assertEqual(counts["commands"], 5000)
             self.assertGreater(counts["held_replies"], 5000 + 50, counts)
