@@ -157,6 +157,8 @@ void release(self_ptr self, bool ok, const std::string& error, bool direct = fal
   std::vector<released_replies> per_loop(st.srv->loops.size());
   st.srv->aof_held_out.fetch_sub(static_cast<int64_t>(st.pending.size()), std::memory_order_acq_rel);
   for (auto& h : st.pending) {
+    if (!h.conn)
+      continue;   // (a hold with no reply: writes others must not see before the fsync)
     if (!ok) {
       // Not on disk: no client may take its write as acknowledged. Every command of the batch
       // gets the error (their replies were all held).

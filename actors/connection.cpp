@@ -234,7 +234,10 @@ void end_poll(connection_ptr self, bool with_error) {
     w.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
   else
     w.null_array();
-  deferred_done(self, out);
+  // (It tells that the keys were empty: held like a read under appendfsync always.)
+  keyspace::effects_buffer none;
+  if (!to_disk(self, none, out, hold_mode::reply))
+    deferred_done(self, out);
 }
 
 // A blocking command waiting in its slot_range (not polled across ranges): the range holding it
@@ -298,7 +301,7 @@ void run_locked(connection_ptr self) {
   }
   if (ctx.blocked() && st.unblock_requested == 0)
     set_polling(self, true);   // before the unlock: nothing reaches these keys in between
-  bool later = unlock_all(self, stats, effects, out, !ctx.blocked());   // (blocked: no reply yet)
+  bool later = unlock_all(self, stats, effects, out, ctx.blocked() ? hold_mode::none : hold_mode::reply);   // (blocked: no reply yet)
   if (ctx.blocked()) {
     // Keys in several slot ranges: look again shortly (single-range blocking commands wait in
     // their slot_range and are served in arrival order instead).
@@ -707,9 +710,9 @@ void start_locked(connection_ptr self, std::vector<uint16_t> targets) {
 }
 
 bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keyspace::effects_buffer& effects,
-                std::string& reply, bool allow_hold) {
+                std::string& reply, hold_mode mode) {
   auto& st = self->state;
-  bool later = to_disk(self, effects, reply, allow_hold);
+  bool later = to_disk(self, effects, reply, mode);
   effects.clear();
   for (size_t k = 0; k < st.lock_targets.size(); ++k)
     self->send(st.routing->ranges[st.lock_targets[k]], unlock_atom::value,
@@ -718,19 +721,20 @@ bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keys
   return later;
 }
 
-bool to_disk(connection_ptr self, keyspace::effects_buffer& effects, std::string& reply, bool allow_hold,
+bool to_disk(connection_ptr self, keyspace::effects_buffer& effects, std::string& reply, hold_mode mode,
              bool wrote_earlier) {
   auto& st = self->state;
-  if (!st.srv->aof)
+  if (!st.srv->aof_enabled)
     return false;
   // With appendfsync always a reply waits for the disk when it comes with writes, and also when
   // it has none while another write's reply waits (server::aof_held_out): it may have read that
   // write, and no client may see a write before it is on disk. (Checked after the locks were
   // granted: a write that ran before in a locked range was counted when it settled.)
-  bool hold = allow_hold && st.aof_always
+  bool hold = mode != hold_mode::none && st.aof_always
               && (!effects.empty() || wrote_earlier || st.srv->aof_held_out.load(std::memory_order_acquire) > 0);
   if (effects.empty() && !hold)
     return false;
+  bool with_reply = hold && mode == hold_mode::reply;
   // The effects take their number before any lock is released: a command another client runs
   // on one of these slot_ranges after the unlock gets a higher one. Every locked range began a
   // rewrite's snapshot before this lock, or none did, so the first one's marker decides whether
@@ -743,9 +747,13 @@ bool to_disk(connection_ptr self, keyspace::effects_buffer& effects, std::string
   e.ends = std::move(effects.ends);
   effects.clear();
   if (hold) {
-    // The reply comes back from the aof_writer once the write is on disk.
+    // The reply comes back from the aof_writer once the write is on disk; with no reply (the
+    // writes of an EXEC whose reply is not complete yet), other clients' replies still wait for
+    // that fsync.
     e.hold = true;
     st.srv->aof_held_out.fetch_add(1, std::memory_order_acq_rel);   // (released by the writer)
+  }
+  if (with_reply) {
     e.conn = caf::actor_cast<caf::strong_actor_ptr>(self);
     e.reply.segment = st.blocked_segment = ++st.segment;
     e.reply.out = std::move(reply);
@@ -753,7 +761,7 @@ bool to_disk(connection_ptr self, keyspace::effects_buffer& effects, std::string
     st.awaiting_blocked = true;
   }
   self->send(st.srv->aof, std::move(e));
-  return hold;
+  return with_reply;
 }
 
 // Grows the read size while reads fill it (up to 64 KB), shrinks it after many small reads (down

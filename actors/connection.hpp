@@ -105,8 +105,8 @@ struct connection_state {
   // EXEC in progress: replies in order; async ones (PUBLISH, INFO ...) are filled in after the
   // locked part, one by one.
   bool exec_running = false;
-  bool exec_wrote = false;
-  bool aof_always = false;   // appendfsync always (refresh_settings)   // an EXEC with asynchronous commands wrote under its locks
+  bool exec_wrote = false;   // an EXEC with asynchronous commands wrote under its locks
+  bool aof_always = false;   // appendfsync always (refresh_settings)
   bool exec_locking = false;
   std::vector<queued> exec_async_queue;
   std::vector<std::string> exec_replies;

@@ -76,13 +76,16 @@ void start_locked(connection_ptr self, std::vector<uint16_t> targets);
 // Releases the locks held; the effects of what ran under them go to the AOF through to_disk, which
 // may hold `reply`: returns true when it will come back later (deferred_done is then called
 // with it).
+enum class hold_mode { none, reply, without_reply };
 bool unlock_all(connection_ptr self, const keyspace::keyspace_stats& stats, keyspace::effects_buffer& effects,
-                std::string& reply, bool allow_hold = true);
-// Sends `effects` (numbered now, under the locks) to the aof_writer. With appendfsync always and
-// `allow_hold`, `reply` goes with them, to come back once everything numbered before it is on
-// disk, when it has writes of its own, `wrote_earlier` (its writes went unheld before), or any
-// other write's reply waits for the disk. Returns true when it took the reply.
-bool to_disk(connection_ptr self, keyspace::effects_buffer& effects, std::string& reply, bool allow_hold,
+                std::string& reply, hold_mode mode = hold_mode::reply);
+// Sends `effects` (numbered now, under the locks) to the aof_writer. With appendfsync always a
+// hold is taken when they are writes, `wrote_earlier` (its writes went before, held without a
+// reply) or any other write's reply waits for the disk; it counts in server::aof_held_out until
+// everything numbered before it is on disk. hold_mode::reply: `reply` goes with it and comes
+// back then (returns true); hold_mode::without_reply: only the count (the reply is not complete:
+// an EXEC with asynchronous commands); hold_mode::none: no hold.
+bool to_disk(connection_ptr self, keyspace::effects_buffer& effects, std::string& reply, hold_mode mode,
              bool wrote_earlier = false);
 keyspace::events_observer& observer(connection_ptr self);
 

@@ -99,7 +99,7 @@ void finish_exec(connection_ptr self) {
   keyspace::effects_buffer none;
   bool wrote = st.exec_wrote;
   st.exec_wrote = false;
-  if (!to_disk(self, none, out, true, wrote))
+  if (!to_disk(self, none, out, hold_mode::reply, wrote))
     deferred_done(self, std::move(out));
 }
 
@@ -405,11 +405,12 @@ void run_exec_locked(connection_ptr self) {
     return;
   }
   // Asynchronous commands (PUBLISH, INFO ...) inside: their replies are filled in after the locked
-  // part, so the effects go to the AOF now and the whole reply is held (appendfsync always) once
-  // it is complete, in finish_exec.
+  // part, so the effects go to the AOF now, held without a reply (other clients' replies wait for
+  // their fsync), and the whole reply is held (appendfsync always) once it is complete, in
+  // finish_exec.
   std::string none;
   st.exec_wrote = !effects.empty();
-  unlock_all(self, stats, effects, none, false);
+  unlock_all(self, stats, effects, none, hold_mode::without_reply);
   st.exec_running = true;
   run_next_pending(self);
 }

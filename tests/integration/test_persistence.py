@@ -327,8 +327,10 @@ class Aof(unittest.TestCase):
             s.stop()
 
     def test_always_holds_a_transaction_with_asynchronous_commands_until_its_writes_are_on_disk(self):
-        # PUBLISH in a MULTI is answered after the locked part: the EXEC's reply still waits for
-        # the fsync of its SET (the build before sent it with no fsync: nothing held).
+        # PUBLISH in a MULTI is answered after the locked part: the SET goes to the writer as the
+        # locks are released, held without a reply (other clients' replies wait for its fsync,
+        # as they wait for any held write), and the EXEC's reply, once complete, is held too (the
+        # build before sent both with no fsync: nothing held).
         s = aof_server("--appendfsync", "always").start()
         try:
             r = s.client()
@@ -338,8 +340,9 @@ class Aof(unittest.TestCase):
             self.assertEqual(p.execute(), [True, 0])
             counts = writer_counts(s)
             self.assertEqual(counts["commands"], 1)   # (one write: no MULTI around it)
-            self.assertEqual(counts["held_replies"], 1, counts)
+            self.assertEqual(counts["held_replies"], 2, counts)
             self.assertGreaterEqual(counts["fsyncs"], 1, counts)
+            self.assertRegex(s.cli("ACTORS"), r"held_out=0\b")
             # Aborted by WATCH while nothing waits: answered at once, nothing more held.
             r2 = s.client()
             with r.pipeline(transaction=True) as p:
@@ -348,7 +351,7 @@ class Aof(unittest.TestCase):
                 p.multi()
                 p.get("x")
                 self.assertRaises(redis.WatchError, p.execute)
-            self.assertEqual(writer_counts(s)["held_replies"], 2)
+            self.assertEqual(writer_counts(s)["held_replies"], 3)
         finally:
             s.stop()
 
