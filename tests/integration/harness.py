@@ -73,7 +73,7 @@ class PortTaken(RuntimeError):
 class Server:
     """One server process. `binary` is troupe-server unless told otherwise."""
 
-    def __init__(self, *args, binary=None, config=None, port=None, keep_dir=None, preexec=None):
+    def __init__(self, *args, binary=None, config=None, port=None, keep_dir=None, preexec=None, env=None):
         self.binary = binary or TROUPE
         self.auto_port = port is None
         self.port = port or free_port()
@@ -82,6 +82,7 @@ class Server:
         self.config = config
         self.proc = None
         self.preexec = preexec      # run in the child before exec (e.g. resource limits)
+        self.env = env              # added to the environment it starts with
         self.stdout_path = os.path.join(self.dir, "stdout.log")
         self.answered_pid = None   # INFO process_id of what answered wait_loaded()
 
@@ -101,8 +102,9 @@ class Server:
         for attempt in range(3):
             mark = os.path.getsize(self.stdout_path) if os.path.exists(self.stdout_path) else 0
             with open(self.stdout_path, "ab") as out:
+                env = dict(os.environ, **self.env) if self.env else None
                 self.proc = subprocess.Popen(self.command_line(), cwd=self.dir, stdout=out, stderr=subprocess.STDOUT,
-                                             preexec_fn=self.preexec)
+                                             preexec_fn=self.preexec, env=env)
             _started.append(self.proc)
             if not wait:
                 return self

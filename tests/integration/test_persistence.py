@@ -17,6 +17,11 @@ import redis
 from harness import REDIS, TROUPE, Raw, Server, encode, main, temp_dir, wait_for_port
 
 
+# slow_fsync.c, built beside the server (tests/integration/CMakeLists.txt).
+SLOW_FSYNC = os.environ.get("TROUPE_SLOW_FSYNC") or os.path.join(
+    os.path.dirname(TROUPE), "tests", "integration", "libtroupe-slow-fsync.so")
+
+
 def aof_server(*extra, **kw):
     return Server("--appendonly", "yes", "--appendfilename", "node.aof", *extra, **kw)
 
@@ -354,6 +359,57 @@ class Aof(unittest.TestCase):
             self.assertEqual(writer_counts(s)["held_replies"], 3)
         finally:
             s.stop()
+
+    def test_always_no_client_sees_a_write_before_its_fsync(self):
+        # Every fsync of the server takes 200 ms more and, once done, adds a byte to a file
+        # (slow_fsync.c, preloaded). While client A writes, client B reads until it sees the new
+        # value: by then an fsync begun after the write must have completed (the file grew), on
+        # every path: SET in a slot range; MSET across ranges, read back by an MGET across them
+        # (both run by their connections under the ranges' locks); EXECs whose INFO or PUBLISH are
+        # answered after the locked part (the build before 0374017 let B see that write at once).
+        self.assertTrue(os.path.exists(SLOW_FSYNC), SLOW_FSYNC)
+        keys = ["a", "b", "c", "d"]   # (in more than one of the 4 ranges)
+        for loops in ("1", "2"):
+            with self.subTest(io_threads=loops):
+                log = os.path.join(temp_dir(), "fsyncs")
+                s = aof_server("--appendfsync", "always", "--slot-actors", "4", "--io-threads", loops,
+                               env={"LD_PRELOAD": SLOW_FSYNC, "TROUPE_FSYNC_DELAY_US": "200000",
+                                    "TROUPE_FSYNC_LOG": log}).start()
+                try:
+                    a, b = s.client(), s.client()
+
+                    def fsyncs():
+                        return os.path.getsize(log) if os.path.exists(log) else 0
+
+                    def exec_with(value, extra):
+                        p = a.pipeline(transaction=True)
+                        p.set("k", value)
+                        extra(p)
+                        p.execute()
+
+                    cases = [
+                        ("SET", lambda: a.set("k", "v1"), lambda: b.get("k") == "v1"),
+                        ("MSET", lambda: a.mset({k: "m1" for k in keys}), lambda: b.mget(keys) == ["m1"] * 4),
+                        ("EXEC with INFO", lambda: exec_with("v2", lambda p: p.info("server")),
+                         lambda: b.get("k") == "v2"),
+                        ("EXEC with PUBLISH", lambda: exec_with("v3", lambda p: p.publish("ch", "x")),
+                         lambda: b.get("k") == "v3"),
+                    ]
+                    for name, write, seen in cases:
+                        before = fsyncs()
+                        writer = threading.Thread(target=write)
+                        writer.start()
+                        done_when_seen = None
+                        deadline = time.monotonic() + 30
+                        while done_when_seen is None and time.monotonic() < deadline:
+                            if seen():
+                                done_when_seen = fsyncs()
+                        writer.join()
+                        self.assertIsNotNone(done_when_seen, name)
+                        self.assertGreater(done_when_seen, before, name)
+                    self.assertRegex(s.cli("ACTORS"), r"held_out=0\b")
+                finally:
+                    s.stop()
 
     def test_gathered_writes_reach_the_file_on_the_range_loop_timer(self):
         # With everysec, each slot range gathers its effects for aof-gather-usec and sends them when
