@@ -268,6 +268,17 @@ bool unblock(connection_ptr self, bool with_error) {
 // Runs the deferred data command here, under the locks just granted.
 void run_locked(connection_ptr self) {
   auto& st = self->state;
+  if (st.unblock_requested != 0) {
+    // CLIENT UNBLOCK came while this poll waited for its locks and was told the client was
+    // blocked: it ends as unblocked, without looking at its keys (as in Redis, whatever came
+    // to them stays there).
+    keyspace::keyspace_stats none;
+    keyspace::effects_buffer no_effects;
+    std::string no_reply;
+    unlock_all(self, none, no_effects, no_reply, hold_mode::none);
+    end_poll(self, st.unblock_requested == 2);
+    return;
+  }
   keyspace::keyspace_stats stats;
   keyspace::keyspace_settings settings = st.srv->keyspace_settings();
   std::mt19937_64 rng{std::random_device{}()};

@@ -1152,6 +1152,42 @@ class UnblockAcrossSlotRanges(unittest.TestCase):
         finally:
             s.stop()
 
+    def test_client_unblock_racing_a_push_is_either_answered_1_with_the_data_left_or_0(self):
+        # CLIENT UNBLOCK and an LPUSH sent at once to a client polling two slot ranges. As in
+        # Redis, either CLIENT UNBLOCK answers 1, the client gets nil and the pushed element
+        # stays, or it answers 0 and the client got the element. (The build before served a poll
+        # that was waiting for its locks when CLIENT UNBLOCK came and had answered 1: 14 and 19 of 200
+        # rounds in two runs.)
+        s = Server("--slot-actors", "4").start()
+        try:
+            keys = spread("r", 2)
+            waiter, unblocker, pusher, admin = (s.client(socket_timeout=10) for _ in range(4))
+            wid = waiter.client_id()
+            wrong = []
+            for i in range(300):
+                admin.delete(*keys)
+                got, said = {}, {}
+                t = threading.Thread(target=lambda: got.__setitem__("reply", waiter.blpop(keys, 0)))
+                t.start()
+                deadline = time.time() + 5
+                while time.time() < deadline and not any(
+                        int(c["id"]) == wid and c["flags"] == "b" for c in admin.client_list()):
+                    time.sleep(0.001)
+                time.sleep(0.005 * (i % 4))
+                u = threading.Thread(target=lambda: said.__setitem__("n", unblocker.client_unblock(wid)))
+                u.start()
+                pusher.lpush(keys[0], "x")
+                u.join(5)
+                t.join(5)
+                self.assertFalse(t.is_alive() or u.is_alive())
+                left = admin.llen(keys[0])
+                seen = (int(said["n"]), tuple(got["reply"]) if got["reply"] else None, left)
+                if seen not in ((1, None, 1), (0, (keys[0], "x"), 0)):
+                    wrong.append(seen)
+            self.assertEqual(wrong, [])
+        finally:
+            s.stop()
+
     def test_a_client_polling_across_ranges_goes_first_and_its_place_is_freed_when_it_leaves(self):
         s = Server("--slot-actors", "4").start()
         try:
