@@ -310,7 +310,7 @@ void run_locked(connection_ptr self) {
   } catch (const std::exception& e) {
     w.error(std::string("ERR internal error: ") + e.what());
   }
-  if (ctx.blocked() && st.unblock_requested == 0)
+  if (ctx.blocked())
     set_polling(self, true);   // before the unlock: nothing reaches these keys in between
   bool later = unlock_all(self, stats, effects, out, ctx.blocked() ? hold_mode::none : hold_mode::reply);   // (blocked: no reply yet)
   if (ctx.blocked()) {
@@ -318,8 +318,8 @@ void run_locked(connection_ptr self) {
     // their slot_range and are served in arrival order instead).
     if (st.block_deadline_ms == 0)
       st.block_deadline_ms = ctx.block_timeout_ms() > 0 ? now + ctx.block_timeout_ms() : -1;
-    if (st.unblock_requested != 0 || (st.block_deadline_ms > 0 && now >= st.block_deadline_ms)) {
-      end_poll(self, st.unblock_requested == 2);
+    if (st.block_deadline_ms > 0 && now >= st.block_deadline_ms) {
+      end_poll(self, false);
       return;
     }
     st.sess.info.flags = "b";
@@ -328,7 +328,6 @@ void run_locked(connection_ptr self) {
     return;
   }
   st.block_deadline_ms = 0;
-  st.unblock_requested = 0;
   st.sess.info.flags = "N";
   set_polling(self, false);
   if (!later)
