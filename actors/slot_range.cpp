@@ -725,7 +725,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
       r.source = st.index;
       protocol::resp_writer(r.out, it->second.cmd.resp).null_array();
       r.ends.push_back(static_cast<uint32_t>(r.out.size()));
-      self->send(it->second.conn, std::move(r));
+      deliver(self, it->second.conn, std::move(r));   // (it tells the keys were empty: held like a read)
       forget_waiter(self, id);
     },
     [=](recheck_atom) {
@@ -752,7 +752,7 @@ slot_range_broker::behavior_type slot_range(self_ptr self, server* srv, uint32_t
         else
           w.null_array();
         r.ends.push_back(static_cast<uint32_t>(r.out.size()));
-        self->send(it->second.conn, std::move(r));
+        deliver(self, it->second.conn, std::move(r));   // (held like a read, as the timeout's)
         forget_waiter(self, it->first);
         return;
       }

@@ -1,7 +1,7 @@
-// Preloaded into troupe-server by test_persistence (LD_PRELOAD): fsync and fdatasync first sleep
-// TROUPE_FSYNC_DELAY_US microseconds, then do their work, then append one byte to the file
-// TROUPE_FSYNC_LOG, so a test can tell, without timing anything, whether an fsync had completed
-// when a client saw a reply.
+// Preloaded into troupe-server by test_persistence (LD_PRELOAD): fsync and fdatasync append "b" to
+// the file TROUPE_FSYNC_LOG as they begin, sleep TROUPE_FSYNC_DELAY_US microseconds, do their
+// work, and append "s" once done, so a test can tell, without timing anything, whether an fsync
+// had begun or completed when a client saw a reply.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <cstdlib>
@@ -15,13 +15,13 @@ void wait_first() {
     usleep(static_cast<useconds_t>(std::atoi(us)));
 }
 
-void record() {
+void record(const char* what) {
   const char* path = std::getenv("TROUPE_FSYNC_LOG");
   if (path == nullptr)
     return;
   int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd >= 0) {
-    ssize_t ignored = write(fd, "s", 1);
+    ssize_t ignored = write(fd, what, 1);
     (void)ignored;
     close(fd);
   }
@@ -29,9 +29,10 @@ void record() {
 
 int slowed(const char* name, int fd) {
   auto real = reinterpret_cast<int (*)(int)>(dlsym(RTLD_NEXT, name));
+  record("b");
   wait_first();
   int r = real(fd);
-  record();
+  record("s");
   return r;
 }
 

@@ -22,6 +22,15 @@ SLOW_FSYNC = os.environ.get("TROUPE_SLOW_FSYNC") or os.path.join(
     os.path.dirname(TROUPE), "tests", "integration", "libtroupe-slow-fsync.so")
 
 
+def fsync_log(path):
+    """(begun, done): the fsyncs slow_fsync.c recorded in `path`."""
+    if not os.path.exists(path):
+        return 0, 0
+    with open(path, "rb") as f:
+        data = f.read()
+    return data.count(b"b"), data.count(b"s")
+
+
 def aof_server(*extra, **kw):
     return Server("--appendonly", "yes", "--appendfilename", "node.aof", *extra, **kw)
 
@@ -379,7 +388,7 @@ class Aof(unittest.TestCase):
                     a, b = s.client(), s.client()
 
                     def fsyncs():
-                        return os.path.getsize(log) if os.path.exists(log) else 0
+                        return fsync_log(log)[1]
 
                     def exec_with(value, extra):
                         p = a.pipeline(transaction=True)
@@ -410,6 +419,73 @@ class Aof(unittest.TestCase):
                     self.assertRegex(s.cli("ACTORS"), r"held_out=0\b")
                 finally:
                     s.stop()
+
+    def test_always_holds_a_blocking_commands_timeout_or_unblock_behind_a_write(self):
+        # A blocking pop's nil (its timeout, or CLIENT UNBLOCK) tells that its keys were empty,
+        # which may be another client's write still waiting for the disk (LPOP here): it waits
+        # for that fsync too, in a slot range as across ranges. slow_fsync.c: every fsync takes
+        # 300 ms more and is recorded once done. Two loops, so that the aof_writer's thread fsyncs
+        # while the loops go on (one loop fsyncs its round itself, and nothing runs meanwhile).
+        # The build before answered the single-range ones at once.
+        self.assertTrue(os.path.exists(SLOW_FSYNC), SLOW_FSYNC)
+        log = os.path.join(temp_dir(), "fsyncs")
+        s = aof_server("--appendfsync", "always", "--slot-actors", "4", "--io-threads", "2",
+                       env={"LD_PRELOAD": SLOW_FSYNC, "TROUPE_FSYNC_DELAY_US": "300000",
+                            "TROUPE_FSYNC_LOG": log}).start()
+        try:
+            a, b, admin = s.client(), s.client(), s.client()
+            slots = {k: binascii.crc_hqx(k.encode(), 0) % 16384 // 4096 for k in "abcd"}
+            self.assertEqual(len(set(slots.values())), 4)   # (each in its own range)
+
+            def fsyncs():
+                return fsync_log(log)[1]
+
+            def blocked():
+                return [c["id"] for c in admin.client_list() if c["cmd"] == "blpop" and c["flags"] == "b"]
+
+            def behind_an_lpop(pop):
+                """Runs pop() while an LPOP of "a" waits for its fsync: the fsyncs done when it
+                returned nil, and those done before the LPOP."""
+                a.rpush("a", "x")
+                begun, before = fsync_log(log)
+                popper = threading.Thread(target=lambda: a.lpop("a"))
+                popper.start()
+                # The next fsync to begin is the LPOP's (nothing else is unsynced): the LPOP ran, its
+                # reply waits, and any read now must wait for the fsync too. (ACTORS or LLEN cannot
+                # tell: the one waits for the busy writer's status, the other is held.)
+                deadline = time.monotonic() + 10
+                while fsync_log(log)[0] == begun and time.monotonic() < deadline:
+                    time.sleep(0.001)
+                self.assertEqual(pop(), None)
+                done = fsyncs()
+                popper.join()
+                return done, before
+
+            def unblocked(waiting_on):
+                """Blocks b on `waiting_on` now; returns what unblocks it and gives its reply."""
+                got = {}
+                waiter = threading.Thread(target=lambda: got.__setitem__("r", b.blpop(waiting_on, 0)))
+                waiter.start()
+                deadline = time.monotonic() + 10
+                while not blocked() and time.monotonic() < deadline:
+                    time.sleep(0.005)
+
+                def pop():
+                    self.assertEqual(admin.execute_command("CLIENT", "UNBLOCK", blocked()[0]), 1)
+                    waiter.join(10)
+                    return got["r"]
+                return pop
+
+            cases = [("BLPOP timeout, one range", lambda: lambda: b.blpop(["a"], 0.05)),
+                     ("BLPOP timeout, two ranges", lambda: lambda: b.blpop(["a", "b"], 0.05)),
+                     ("CLIENT UNBLOCK, one range", lambda: unblocked(["c"])),
+                     ("CLIENT UNBLOCK, two ranges", lambda: unblocked(["c", "d"]))]
+            for name, make in cases:
+                done, before = behind_an_lpop(make())
+                self.assertGreater(done, before, name)
+            self.assertRegex(s.cli("ACTORS"), r"held_out=0\b")
+        finally:
+            s.stop()
 
     def test_gathered_writes_reach_the_file_on_the_range_loop_timer(self):
         # With everysec, each slot range gathers its effects for aof-gather-usec and sends them when
