@@ -62,7 +62,7 @@ void refresh_settings(connection_ptr self) {
   st.sset = st.srv->session_settings();
   st.debug_mode = st.srv->cfg->get_string("enable-debug-command");
   st.timeout_s = st.srv->cfg->get_int("timeout");
-  st.aof_always = st.srv->cfg->get_string("appendfsync") == "always";
+  st.aof_always = st.srv->aof_enabled && st.srv->cfg->get_string("appendfsync") == "always";
   st.stop_writes_on_bgsave_error = st.srv->cfg->get_bool("stop-writes-on-bgsave-error")
                                    && !st.srv->cfg->save_params().empty();
   protocol::parser_limits lim;
@@ -736,12 +736,10 @@ bool to_disk(connection_ptr self, keyspace::effects_buffer& effects, std::string
   auto& st = self->state;
   if (!st.srv->aof_enabled)
     return false;
-  // With appendfsync always a reply waits for the disk when it comes with writes, and also when
-  // it has none while another write's reply waits (server::aof_held_out): it may have read that
-  // write, and no client may see a write before it is on disk. (Checked after the locks were
-  // granted: a write that ran before in a locked range was counted when it settled.)
+  // (Checked after the locks were granted: a write that ran before in a locked range was counted
+  // when it settled.)
   bool hold = mode != hold_mode::none && st.aof_always
-              && (!effects.empty() || wrote_earlier || st.srv->aof_held_out.load(std::memory_order_acquire) > 0);
+              && st.srv->reply_waits_for_disk(!effects.empty() || wrote_earlier);
   if (effects.empty() && !hold)
     return false;
   bool with_reply = hold && mode == hold_mode::reply;

@@ -106,7 +106,7 @@ struct connection_state {
   // locked part, one by one.
   bool exec_running = false;
   bool exec_wrote = false;   // an EXEC with asynchronous commands wrote under its locks
-  bool aof_always = false;   // appendfsync always (refresh_settings)
+  bool aof_always = false;   // appendonly yes and appendfsync always (refresh_settings)
   bool exec_locking = false;
   std::vector<queued> exec_async_queue;
   std::vector<std::string> exec_replies;

@@ -103,6 +103,12 @@ struct server {
   // While there are any, a reply with no write of its own waits for the disk too: it may have read
   // a write not yet fsynced (Redis sends no reply before the fsync of the writes before it).
   alignas(64) std::atomic<int64_t> aof_held_out{0};
+  // appendfsync always: whether a reply waits for the disk. It does when it comes with writes
+  // (`writes`) and, with none of its own, while any write's reply waits (aof_held_out). Whoever
+  // holds it adds one to aof_held_out; the aof_writer's release takes it off after the fsync.
+  bool reply_waits_for_disk(bool writes) const {
+    return writes || aof_held_out.load(std::memory_order_acquire) > 0;
+  }
   bool aof_enabled = false;
   bool aof_always = false;           // appendfsync always at start (replies wait for the fsync)
   std::atomic<bool> loading{false};

@@ -256,9 +256,7 @@ bool settle(self_ptr self, const connection_actor& conn, reply_batch& r, bool wr
     gather_effects(self);
     return true;
   }
-  // A reply with no write of its own waits too while any write's reply waits for the disk: it may
-  // have read that write (server::aof_held_out).
-  if (st.effects.empty() && !wrote_earlier && st.srv->aof_held_out.load(std::memory_order_acquire) == 0)
+  if (!st.srv->reply_waits_for_disk(!st.effects.empty() || wrote_earlier))
     return true;
   ++st.held_sends;
   st.srv->aof_held_out.fetch_add(1, std::memory_order_acq_rel);
