@@ -31,6 +31,16 @@ def fsync_log(path):
     return data.count(b"b"), data.count(b"s")
 
 
+def slow_fsync_server(delay_us, *extra):
+    """An aof_server with appendfsync always and slow_fsync.c preloaded (each fsync `delay_us`
+    longer); returns it, not started, and the path of its fsync log (fsync_log)."""
+    assert os.path.exists(SLOW_FSYNC), SLOW_FSYNC
+    log = os.path.join(temp_dir(), "fsyncs")
+    s = aof_server("--appendfsync", "always", *extra,
+                   env={"LD_PRELOAD": SLOW_FSYNC, "TROUPE_FSYNC_DELAY_US": str(delay_us), "TROUPE_FSYNC_LOG": log})
+    return s, log
+
+
 def aof_server(*extra, **kw):
     return Server("--appendonly", "yes", "--appendfilename", "node.aof", *extra, **kw)
 
@@ -376,14 +386,11 @@ class Aof(unittest.TestCase):
         # every path: SET in a slot range; MSET across ranges, read back by an MGET across them
         # (both run by their connections under the ranges' locks); EXECs whose INFO or PUBLISH are
         # answered after the locked part (the build before 0374017 let B see that write at once).
-        self.assertTrue(os.path.exists(SLOW_FSYNC), SLOW_FSYNC)
         keys = ["a", "b", "c", "d"]   # (in more than one of the 4 ranges)
         for loops in ("1", "2"):
             with self.subTest(io_threads=loops):
-                log = os.path.join(temp_dir(), "fsyncs")
-                s = aof_server("--appendfsync", "always", "--slot-actors", "4", "--io-threads", loops,
-                               env={"LD_PRELOAD": SLOW_FSYNC, "TROUPE_FSYNC_DELAY_US": "200000",
-                                    "TROUPE_FSYNC_LOG": log}).start()
+                s, log = slow_fsync_server(200000, "--slot-actors", "4", "--io-threads", loops)
+                s.start()
                 try:
                     a, b = s.client(), s.client()
 
@@ -427,11 +434,8 @@ class Aof(unittest.TestCase):
         # 300 ms more and is recorded once done. Two loops, so that the aof_writer's thread fsyncs
         # while the loops go on (one loop fsyncs its round itself, and nothing runs meanwhile).
         # The build before answered the single-range ones at once.
-        self.assertTrue(os.path.exists(SLOW_FSYNC), SLOW_FSYNC)
-        log = os.path.join(temp_dir(), "fsyncs")
-        s = aof_server("--appendfsync", "always", "--slot-actors", "4", "--io-threads", "2",
-                       env={"LD_PRELOAD": SLOW_FSYNC, "TROUPE_FSYNC_DELAY_US": "300000",
-                            "TROUPE_FSYNC_LOG": log}).start()
+        s, log = slow_fsync_server(300000, "--slot-actors", "4", "--io-threads", "2")
+        s.start()
         try:
             a, b, admin = s.client(), s.client(), s.client()
             slots = {k: binascii.crc_hqx(k.encode(), 0) % 16384 // 4096 for k in "abcd"}
